@@ -1,0 +1,74 @@
+# The pipeline, stage by stage. `make all` builds everything from raw/; `make test` checks it.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+RAW ?= raw
+DATA ?= data
+PY ?= python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PIPELINE := $(PYTHON) -m pipeline
+
+# Every source file in the raw folder; README files there are documentation, not sources.
+RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/consultation_page.py \
+        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py
+STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
+
+DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
+CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv
+ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
+CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
+CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
+
+.PHONY: help all data venv test bench clean clean-data
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage
+
+venv: $(INSTALLED) ## create .venv with the pinned dependencies
+
+$(INSTALLED): pyproject.toml requirements.lock
+	@echo "== creating $(VENV) with pinned dependencies"
+	$(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(CHANGES) ## run every stage (only what changed)
+
+$(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
+	@echo "== documents: every document in $(RAW)"
+	$(PIPELINE) documents --raw $(RAW) --out $(DATA)
+
+$(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
+	@echo "== clauses: outline and responsibilities of each plan version"
+	$(PIPELINE) clauses --raw $(RAW) --out $(DATA)
+
+$(ANNEX) &: pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py $(STAGE_INPUTS)
+	@echo "== annex: rebuild the 重点任务推进表"
+	$(PIPELINE) annex --raw $(RAW) --out $(DATA)
+
+$(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
+	@echo "== consultation: facts of the public consultation"
+	$(PIPELINE) consultation --raw $(RAW) --out $(DATA)
+
+$(CHANGES) &: pipeline/changes.py $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
+	@echo "== changes: audit consecutive plan versions"
+	$(PIPELINE) changes --raw $(RAW) --out $(DATA)
+
+test: all ## run the whole test suite (after a full `make all`)
+	$(PYTHON) -m pytest
+
+clean-data: ## remove generated datasets (raw/ is never touched)
+	rm -rf $(DATA)/*.parquet $(DATA)/*.csv $(DATA)/quality $(DATA)/reports
+
+clean: clean-data ## also remove the virtualenv
+	rm -rf $(VENV)

@@ -1,0 +1,213 @@
+"""Read the files in raw/ and cut them into documents.
+
+A source file is one snapshot in raw/. A document is one text inside it: the issued notice, or,
+for a consultation page, the announcement, drafting explanation, draft, feedback summary, final
+text and interpretation it embeds. Every document keeps its lines with their 1-based line numbers
+in the source file (and page numbers where the format has pages), so every output row can point
+back to where it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import SourceError
+from pipeline.textnorm import normalize_key
+
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    lineno: int
+    page: int | None = None
+
+
+@dataclass
+class Source:
+    path: Path
+    name: str  # file name relative to the raw folder, as published in `source_file`
+    sha256: str
+    format: str  # txt | pdf | docx | html
+    lines: list[Line]
+
+
+@dataclass
+class Document:
+    doc_id: str
+    kind: str
+    source: Source
+    lines: list[Line]
+    title: str = ""
+    doc_number: str | None = None
+    issuer: str | None = None
+    issue_date: str | None = None  # ISO date
+    recipients: str | None = None
+    label: str | None = None  # a printed status label such as 征求意见稿
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_plan_version(self) -> bool:
+        return self.kind in PLAN_KINDS
+
+    @property
+    def line_span(self) -> tuple[int, int]:
+        return (self.lines[0].lineno, self.lines[-1].lineno) if self.lines else (0, 0)
+
+
+PLAN_KINDS = ("consultation_draft", "final_text", "issued_notice")
+
+
+# --------------------------------------------------------------------------- reading files
+
+def sniff_format(data: bytes) -> str:
+    """Format from magic bytes, never from the file name."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    lowered = head.lower()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered[:512]:
+        return "html"
+    return "txt"
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    if b"\x00" in data:
+        raise SourceError(path, "contains NUL bytes: not a text, PDF, DOCX or HTML file")
+    for encoding in TEXT_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+        if controls > len(text) / 100:
+            raise SourceError(path, "looks like binary data, not text")
+        return text
+    raise SourceError(path, f"cannot be decoded as text (tried {', '.join(TEXT_ENCODINGS)})")
+
+
+def read_source(path: Path, raw_dir: Path | None = None) -> Source:
+    if not path.exists():
+        raise SourceError(path, "file not found")
+    data = path.read_bytes()
+    if not data.strip():
+        raise SourceError(path, "file is empty")
+    fmt = sniff_format(data)
+    if fmt != "txt":
+        raise SourceError(path, f"{fmt.upper()} sources are not supported yet; provide the extracted text")
+    text = decode_text(data, path)
+    lines = [Line(t, i) for i, t in enumerate(text.splitlines(), start=1)]
+    name = path.relative_to(raw_dir).as_posix() if raw_dir else path.name
+    return Source(path, name, hashlib.sha256(data).hexdigest(), fmt, lines)
+
+
+def source_paths(raw_dir: Path) -> list[Path]:
+    """The source files of a raw folder, in a stable order; README files are documentation."""
+    if not raw_dir.is_dir():
+        raise SourceError(raw_dir, "raw folder not found")
+    paths = sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and p.name.lower() not in ("readme.md", "readme.txt"))
+    if not paths:
+        raise SourceError(raw_dir, "no source files in the raw folder")
+    return paths
+
+
+# --------------------------------------------------------------------------- notice headers
+
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号")
+CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+DRAFT_LABEL = re.compile(r"[（(]\s*(征求意见稿|送审稿|草案|讨论稿)\s*[)）]")
+
+
+def _nonblank(lines: list[Line]) -> list[Line]:
+    return [ln for ln in lines if ln.text.strip()]
+
+
+def iso_date(match: re.Match[str]) -> str:
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def parse_notice_header(lines: list[Line]) -> dict[str, str | None]:
+    """Title, document number, recipients, issuer and date of a 通知 that transmits a plan.
+
+    The form is the standard one for government notices: title lines, the document number,
+    the recipients ending with a colon, a short body, then the issuer and the date on their
+    own lines.
+    """
+    body = _nonblank(lines)
+    out: dict[str, str | None] = {"title": None, "doc_number": None, "recipients": None,
+                                  "issuer": None, "issue_date": None}
+    number_at = next((i for i, ln in enumerate(body[:12]) if DOC_NUMBER.fullmatch(ln.text.strip())), None)
+    date_at = next((i for i, ln in enumerate(body[:30]) if CN_DATE.fullmatch(ln.text.strip())), None)
+    title_end = number_at
+    if number_at is not None:
+        out["doc_number"] = re.sub(r"\s+", "", body[number_at].text)
+    else:
+        # Without a number the recipients line (ending in a colon) ends the title.
+        title_end = next((i for i, ln in enumerate(body[:12]) if ln.text.rstrip().endswith(("：", ":"))), 1)
+    out["title"] = "".join(ln.text.strip() for ln in body[:title_end]) or None
+    start = title_end + (1 if number_at is not None else 0)
+    recipients: list[str] = []
+    for ln in body[start:start + 6]:
+        recipients.append(ln.text.strip())
+        if ln.text.rstrip().endswith(("：", ":")):
+            out["recipients"] = "".join(recipients).rstrip("：:")
+            break
+    if date_at is not None:
+        out["issue_date"] = iso_date(CN_DATE.fullmatch(body[date_at].text.strip()))
+        if date_at > 0:
+            out["issuer"] = body[date_at - 1].text.strip()
+    return out
+
+
+# --------------------------------------------------------------------------- documents
+
+def _stem(source: Source) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source.name).with_suffix("").as_posix()).strip("-") or "source"
+
+
+def is_consultation_page(source: Source) -> bool:
+    head = [normalize_key(ln.text) for ln in source.lines[:5]]
+    has_menu = sum(1 for ln in source.lines[:40] if ln.text.strip().startswith("•")) >= 3
+    return has_menu and any("征求" in h and "意见" in h for h in head)
+
+
+def split_documents(source: Source) -> list[Document]:
+    if is_consultation_page(source):
+        from pipeline.consultation_page import split_consultation_page
+        return split_consultation_page(source, _stem(source))
+    return [issued_notice(source)]
+
+
+def issued_notice(source: Source) -> Document:
+    lines = source.lines
+    header = parse_notice_header(lines[:60])
+    return Document(doc_id=_stem(source), kind="issued_notice", source=source, lines=lines,
+                    title=header["title"] or "", doc_number=header["doc_number"], issuer=header["issuer"],
+                    issue_date=header["issue_date"], recipients=header["recipients"])
+
+
+def load_documents(raw_dir: Path) -> list[Document]:
+    """Every document in every source of `raw_dir`; raises SourceError on the first bad file."""
+    documents: list[Document] = []
+    for path in source_paths(raw_dir):
+        documents.extend(split_documents(read_source(path, raw_dir)))
+    ids = [d.doc_id for d in documents]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise SourceError(raw_dir, f"two sources give the same document id {duplicates[0]!r}; rename one")
+    return documents
+
+
+def plan_versions(documents: list[Document]) -> list[Document]:
+    """Versions of the plan text, oldest first (drafts before finals on the same date)."""
+    order = {kind: i for i, kind in enumerate(PLAN_KINDS)}
+    versions = [d for d in documents if d.is_plan_version]
+    return sorted(versions, key=lambda d: (d.issue_date or "", order[d.kind], d.doc_id))

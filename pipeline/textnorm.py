@@ -1,0 +1,52 @@
+"""Text normalisation shared by every stage.
+
+Published text keeps its printed form; comparisons use `normalize_key`, which folds full-width
+and half-width forms together (NFKC) and drops all whitespace, because justified PDF text can
+put a space between every character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Characters that are punctuation in either width; used to tell punctuation-only edits apart.
+_PUNCT_CATEGORIES = ("P", "S")
+
+
+def normalize_key(text: str) -> str:
+    """Comparison key: NFKC folded, all whitespace removed."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def strip_punctuation(text: str) -> str:
+    """Comparison key with punctuation and symbols removed as well."""
+    return "".join(ch for ch in normalize_key(text) if not unicodedata.category(ch).startswith(_PUNCT_CATEGORIES))
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK.match(ch))
+
+
+def display_width(text: str) -> float:
+    """Width in CJK character cells: wide characters count 1, narrow ones 1/2."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+
+
+def join_lines(parts: list[str]) -> str:
+    """Join wrapped lines into one paragraph.
+
+    Chinese text wraps without spaces, so lines are concatenated directly; a space is kept only
+    where two Latin/digit runs meet (e.g. 'DNA' + 'data').
+    """
+    out = ""
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        if out and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum():
+            out += " "
+        out += part
+    return out
