@@ -31,8 +31,11 @@ def is_cjk(ch: str) -> bool:
 
 
 def display_width(text: str) -> float:
-    """Width in CJK character cells: wide characters count 1, narrow ones 1/2."""
-    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.5 for ch in text)
+    """Width in CJK character cells: wide characters count 1, narrow ones 1/2.
+
+    Ambiguous-width characters (curly quotes, ·, —) are set full width in Chinese type.
+    """
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in text)
 
 
 def join_lines(parts: list[str]) -> str:

@@ -1,0 +1,522 @@
+"""Rebuild the annex table from text that PDF extraction broke.
+
+Extraction of a ruled table page by page emits, for each row segment on a page, the unit column
+(one character per line, as the column is one character wide), then every line of the first
+phase column, then the second, and so on. Rows split across a page break continue on the next
+page, column by column again; a page may end with a footer block; and lines of several columns at
+the same height are sometimes merged into one line.
+
+The rebuild inverts that layout without knowing the document:
+1. page furniture (page-number footers) is removed and page starts are found;
+2. the header gives the phases (a spanning heading is replaced by its sub-headings);
+3. unit names are found by the form of a unit name, read down the one-character column;
+4. each row segment is cut into column blocks by dynamic programming, scoring each cut by how
+   well it fits a column: line widths (a wrapped line fills its column, a short line ends a
+   paragraph), item numbering (1., 2., … restart per cell, never go backwards), and continuity
+   with the same row's blocks on the previous page;
+5. column widths are not known in advance: candidates come from the histogram of line widths and
+   the assignment of widths to columns that explains the whole table best is kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
+from pipeline.errors import SourceError
+from pipeline.sources import Line
+from pipeline.textnorm import display_width, join_lines, normalize_key
+
+LABEL = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])\s*")
+PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
+TERMINAL = tuple("。；！？;!?")
+UNIT_START = re.compile(r"^(中共|共青团|[市县区省州盟旗镇乡团])")
+UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站|行|司|团|组|室|中心|公司)$")
+CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
+INF = float("inf")
+
+# Tolerances in character cells: kinsoku rules can push a line one cell past or short of its width.
+OVERFLOW = 1.0
+FULL_SLACK = 1.5
+
+
+@dataclass
+class TextLine:
+    text: str
+    lineno: int
+    page: int | None
+    page_start: bool = False
+    forced_break: bool = False  # a merged-line piece: the next piece opens the next column
+    from_merge: bool = False
+
+    @property
+    def width(self) -> float:
+        return display_width(self.text)
+
+    @property
+    def label(self) -> int | None:
+        m = LABEL.match(self.text)
+        return int(normalize_key(m.group(1))) if m else None
+
+    @property
+    def terminal(self) -> bool:
+        return self.text.endswith(TERMINAL)
+
+
+@dataclass
+class Segment:
+    """The lines of one row on one page."""
+
+    unit_lines: list[TextLine]
+    lines: list[TextLine]
+    new_row: bool
+
+
+@dataclass
+class ColumnState:
+    lines: list[TextLine] = field(default_factory=list)
+    open: bool = False  # the last paragraph was cut by the page break
+    last_label: int | None = None
+
+
+def is_unit_char(line: TextLine) -> bool:
+    return bool(CJK_CHAR.match(line.text))
+
+
+def is_unit_name(text: str) -> bool:
+    return bool(UNIT_START.search(text) and UNIT_END.search(text))
+
+
+# --------------------------------------------------------------------------- furniture and header
+
+def _prepare(lines: list[Line]) -> list[TextLine]:
+    out: list[TextLine] = []
+    page_break = True
+    page = None
+    for ln in lines:
+        if not ln.text.strip():
+            continue
+        starts = page_break or ln.text[:1] in (" ", "\u3000", "\f")
+        page_break = False
+        out.append(TextLine(ln.text.strip(), ln.lineno, ln.page, starts))
+    return out
+
+
+def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
+    """Drop page-number lines and the footer lines just above them; the next line opens a page."""
+    keep: list[TextLine] = []
+    issues: list[QualityIssue] = []
+    for i, ln in enumerate(lines):
+        if not PAGE_NUMBER.match(normalize_key(ln.text)):
+            keep.append(ln)
+            continue
+        block = [ln]
+        while keep and (keep[-1].width > widest + OVERFLOW or not re.search(r"[\u3400-\u9fff]", keep[-1].text)) \
+                and not LABEL.match(keep[-1].text) and len(block) < 5:
+            block.insert(0, keep.pop())
+        issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
+                                   block[0].lineno, block[-1].lineno, text=" | ".join(b.text for b in block)))
+        if i + 1 < len(lines):
+            lines[i + 1].page_start = True
+    return keep, issues
+
+
+def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
+    """Phases and the index of the first body line.
+
+    After the 附件 heading and the title come the header cells: the unit column's heading (often
+    set vertically, one character per line), then the phase headings; a heading followed by a line
+    of several headings spans them and is replaced by them.
+    """
+    i = 0
+    while i < len(lines) and re.fullmatch(r"附件\s*\d*", normalize_key(lines[i].text)):
+        i += 1
+    i += 1  # title
+    while i < len(lines) and is_unit_char(lines[i]):
+        i += 1  # vertical unit-column heading
+    header: list[list[str]] = []
+    while i < len(lines) and not is_unit_char(lines[i]) and not LABEL.match(lines[i].text):
+        header.append(lines[i].text.split())
+        i += 1
+    phases: list[str] = []
+    for k, tokens in enumerate(header):
+        spans = len(tokens) == 1 and k + 1 < len(header) and len(header[k + 1]) > 1
+        if not spans:
+            phases.extend(tokens)
+    if phases and phases[0] in ("单位", "责任单位", "牵头单位"):
+        phases = phases[1:]
+    if len(phases) < 2:
+        line = lines[min(i, len(lines) - 1)].lineno if lines else 0
+        raise SourceError(source, f"annex table header not recognised near line {line}")
+    return phases, i
+
+
+# --------------------------------------------------------------------------- merged lines
+
+def _split_merged(line: TextLine, widest: float) -> list[str]:
+    """Cut a line that is wider than any column into the column lines it merged."""
+    pieces: list[str] = []
+    for token in line.text.split():
+        # An item number glued to the previous column's text starts a new piece.
+        parts = re.split(r"(?<=[^0-9０-９.．])(?=[0-9０-９]{1,2}[.．、](?![0-9０-９]))", token)
+        for part in parts:
+            while display_width(part) > widest + OVERFLOW:
+                cut = _cut_at_width(part, widest)
+                pieces.append(part[:cut])
+                part = part[cut:]
+            if part:
+                pieces.append(part)
+    return pieces
+
+
+def _cut_at_width(text: str, width: float) -> int:
+    total = 0.0
+    for k, ch in enumerate(text):
+        total += display_width(ch)
+        if total > width:
+            return max(k, 1)
+    return len(text)
+
+
+def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
+    out: list[TextLine] = []
+    issues: list[QualityIssue] = []
+    for ln in lines:
+        if ln.width <= widest + OVERFLOW:
+            out.append(ln)
+            continue
+        pieces = _split_merged(ln, widest)
+        issues.append(QualityIssue("merged_line_split", f"line held {len(pieces)} column lines; split",
+                                   ln.lineno, ln.lineno, text=ln.text))
+        for k, piece in enumerate(pieces):
+            out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
+                                forced_break=k < len(pieces) - 1, from_merge=True))
+    return out, issues
+
+
+# --------------------------------------------------------------------------- pages, rows, units
+
+def _pages(lines: list[TextLine]) -> list[list[TextLine]]:
+    pages: list[list[TextLine]] = []
+    for ln in lines:
+        if ln.page_start or not pages:
+            pages.append([])
+        pages[-1].append(ln)
+    return pages
+
+
+def _segments(lines: list[TextLine]) -> list[Segment]:
+    """Cut the body into row segments: a new row starts where a unit name is read down the page."""
+    segments: list[Segment] = []
+    row_unit, unit_done = "", True
+    for page in _pages(lines):
+        current: Segment | None = None
+
+        def content(chunk: list[TextLine]) -> None:
+            nonlocal current
+            if current is None:  # the page opens with the previous row's continuation
+                current = Segment([], [], new_row=False)
+                segments.append(current)
+            current.lines.extend(chunk)
+
+        i = 0
+        while i < len(page):
+            if not is_unit_char(page[i]):
+                content(page[i:i + 1])
+                i += 1
+                continue
+            j = i
+            while j < len(page) and is_unit_char(page[j]):
+                j += 1
+            run = "".join(ln.text for ln in page[i:j])
+            if current is None and not unit_done:
+                # The unit name was cut by the page break: its tail opens this page.
+                complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + run[:t])]
+                take = complete[-1] if complete else len(run)
+                current = Segment(page[i:i + take], [], new_row=False)
+                segments.append(current)
+                row_unit += run[:take]
+                unit_done = is_unit_name(row_unit)
+                current.lines.extend(page[i + take:j])
+            elif (start := _unit_start(run)) is not None:
+                if start:
+                    content(page[i:i + start])
+                current = Segment(page[i + start:j], [], new_row=True)
+                segments.append(current)
+                row_unit = run[start:]
+                unit_done = is_unit_name(row_unit)
+            else:
+                content(page[i:j])
+            i = j
+    return segments
+
+
+def _unit_start(run: str) -> int | None:
+    """Offset of a unit name in a run of one-character lines.
+
+    The longest suffix that is a whole unit name wins (a column's last line can be a single
+    character just before the next unit); failing that, a suffix that starts like a unit name
+    is a name cut by the page break.
+    """
+    whole = [k for k in range(len(run)) if is_unit_name(run[k:])]
+    if whole:
+        return whole[0]
+    starts = [k for k in range(len(run)) if UNIT_START.search(run[k:])]
+    return starts[0] if starts else None
+
+
+# --------------------------------------------------------------------------- cutting a segment into columns
+
+def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnState):
+    """Yield (end, cost) for every block lines[start:end] read as the next lines of one column.
+
+    Stops at the first end that cannot be part of the column. The cost says how unusual the
+    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs.
+    """
+    first = lines[start]
+    if state.open and first.label is not None:
+        return  # a cut paragraph continues with text, not with a new item
+    cost = 0.0
+    if not state.open and state.lines and first.label is None:
+        # A new paragraph in a cell that already has text: as unusual as inside a block.
+        cost += 0.3 if state.lines[-1].terminal else 2.0
+        if state.last_label is not None:
+            cost += 2.0  # an unnumbered paragraph after numbered items in the same cell is unusual
+    last_label = state.last_label
+    unnumbered_before = bool(state.lines) and state.last_label is None
+    for k in range(start, len(lines)):
+        ln = lines[k]
+        if ln.width > width + OVERFLOW:
+            return
+        if k > start:
+            prev = lines[k - 1]
+            if ln.label is None and prev.width < width - FULL_SLACK:
+                cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
+            elif ln.label is None and prev.terminal:
+                cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
+            elif ln.label is not None and _ends_open(prev, width):
+                cost += 1.0  # an item that stops mid-sentence at a full line
+        if ln.label is not None:
+            if last_label is not None and ln.label <= last_label:
+                return
+            if unnumbered_before:
+                cost += 2.0  # numbered items after an unnumbered paragraph in one cell are unusual
+            expected = 1 if last_label is None else last_label + 1
+            if ln.label != expected:
+                cost += 1.0 if (last_label is None and not state.lines) else 0.5
+            last_label = ln.label
+        elif k == start or lines[k - 1].label is not None or last_label is None:
+            unnumbered_before = unnumbered_before or last_label is None
+        # A cut paragraph is what a page break does, not the usual end of a block.
+        yield k + 1, cost + (0.25 if _ends_open(ln, width) else 0.0)
+        if ln.forced_break:
+            return  # the next piece of a merged line belongs to the next column
+
+
+def _ends_open(line: TextLine, width: float) -> bool:
+    return not line.terminal and line.width >= width - FULL_SLACK
+
+
+def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState],
+                 final: bool, height: int | None = None) -> tuple[float, list[list[TextLine]]]:
+    """Best cut of a segment into one block per column.
+
+    With `height` (a segment that the page break cuts), no block is taller than the page allows
+    and every block that ends mid-paragraph fills the page: the break cut all columns at once.
+    """
+    lines = segment.lines
+    n, k_cols = len(lines), len(widths)
+    best: list[list[float]] = [[INF] * (n + 1) for _ in range(k_cols + 1)]
+    back: list[list[int]] = [[-1] * (n + 1) for _ in range(k_cols + 1)]
+    best[0][0] = 0.0
+    for c in range(k_cols):
+        state = states[c]
+        # Cells are set from the top of their row: a cell empty on the row's first page is empty.
+        empty_cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
+        for i in range(n + 1):
+            base = best[c][i]
+            if base == INF:
+                continue
+            # An empty block: the column has nothing on this page. Not after a forced break.
+            if not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[c + 1][i]:
+                best[c + 1][i], back[c + 1][i] = base + empty_cost, i
+            if i == n:
+                continue
+            for j, cost in _block_costs(lines, i, widths[c], state):
+                if height is not None:
+                    if j - i > height:
+                        break
+                    if _ends_open(lines[j - 1], widths[c]) and j - i != height:
+                        continue
+                if base + cost < best[c + 1][j]:
+                    best[c + 1][j], back[c + 1][j] = base + cost, i
+    if best[k_cols][n] == INF:
+        return INF, []
+    blocks: list[list[TextLine]] = []
+    j = n
+    for c in range(k_cols, 0, -1):
+        i = back[c][j]
+        blocks.append(lines[i:j])
+        j = i
+    return best[k_cols][n], blocks[::-1]
+
+
+def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
+                 final: bool) -> list[tuple[float, list[list[TextLine]]]]:
+    """Plausible cuts of a segment. When the row goes on over the page break, the page height is
+    unknown: every height near a block height of the free cut is tried."""
+    cost, blocks = _cut_segment(segment, widths, states, final)
+    if final:
+        return [(cost, blocks)] if cost < INF else []
+    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
+    heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
+    options = [(cost, blocks)] if cost < INF else []
+    for h in heights:
+        option = _cut_segment(segment, widths, states, final, h)
+        if option[0] < INF and all(option[1] != o[1] for o in options):
+            options.append(option)
+    return options
+
+
+def _update(state: ColumnState, block: list[TextLine], width: float) -> None:
+    if not block:
+        return
+    state.lines.extend(block)
+    labels = [ln.label for ln in block if ln.label is not None]
+    if labels:
+        state.last_label = labels[-1]
+    state.open = _ends_open(block[-1], width)
+
+
+@dataclass
+class _Row:
+    unit_lines: list[TextLine]
+    columns: list[ColumnState]
+
+
+BEAM = 6
+
+
+def _copy_states(states: list[ColumnState]) -> list[ColumnState]:
+    return [ColumnState(list(st.lines), st.open, st.last_label) for st in states]
+
+
+def _decode(segments: list[Segment], widths: list[float]) -> tuple[float, list[_Row]]:
+    """Read every row, segment by segment, keeping the few best readings of each row so far: a
+    cut that looks fine on one page can be refuted by what the next page continues."""
+    rows: list[_Row] = []
+    total = 0.0
+    start = 0
+    while start < len(segments):
+        end = start + 1
+        while end < len(segments) and not segments[end].new_row:
+            end += 1
+        beams: list[tuple[float, list[ColumnState]]] = [(0.0, [ColumnState() for _ in widths])]
+        for s in range(start, end):
+            final = s + 1 == end
+            grown: list[tuple[float, list[ColumnState]]] = []
+            for cost, states in beams:
+                for option_cost, blocks in _cut_options(segments[s], widths, states, final):
+                    new_states = _copy_states(states)
+                    for state, block, width in zip(new_states, blocks, widths):
+                        _update(state, block, width)
+                    extra = sum(1.0 for st in new_states if st.open) if final else 0.0
+                    grown.append((cost + option_cost + extra, new_states))
+            if not grown:
+                return INF, rows
+            grown.sort(key=lambda g: g[0])
+            beams = grown[:BEAM]
+        cost, states = beams[0]
+        total += cost
+        rows.append(_Row([ln for seg in segments[start:end] for ln in seg.unit_lines], states))
+        start = end
+    return total, rows
+
+
+def _width_candidates(lines: list[TextLine]) -> list[float]:
+    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
+    counts: dict[float, int] = {}
+    for ln in lines:
+        if not ln.terminal and ln.width >= 2:
+            counts[ln.width] = counts.get(ln.width, 0) + 1
+    threshold = max(3, len(lines) // 50)
+    peaks = sorted(w for w, n in counts.items()
+                   if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
+                   and n >= counts.get(w - 1, 0) and n >= counts.get(w + 1, 0))
+    merged: list[float] = []
+    for w in peaks:
+        if merged and w - merged[-1] <= FULL_SLACK:
+            merged[-1] = w
+        else:
+            merged.append(w)
+    return merged
+
+
+# --------------------------------------------------------------------------- measures
+
+def _paragraphs(lines: list[TextLine], width: float) -> list[list[TextLine]]:
+    paragraphs: list[list[TextLine]] = []
+    for k, ln in enumerate(lines):
+        prev = lines[k - 1] if k else None
+        new = (ln.label is not None or prev is None
+               or (prev.terminal and prev.width < width - FULL_SLACK))
+        if new:
+            paragraphs.append([])
+        paragraphs[-1].append(ln)
+    return paragraphs
+
+
+def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple[list[AnnexMeasure], list[QualityIssue]]:
+    measures: list[AnnexMeasure] = []
+    issues: list[QualityIssue] = []
+    for order, row in enumerate(rows, start=1):
+        unit = "".join(ln.text for ln in row.unit_lines)
+        for p, (phase, state, width) in enumerate(zip(phases, row.columns, widths), start=1):
+            previous_label = None
+            for seq, para in enumerate(_paragraphs(state.lines, width), start=1):
+                m = LABEL.match(para[0].text)
+                label = normalize_key(m.group(1)) if m else ""
+                texts = [para[0].text[m.end():] if m else para[0].text] + [ln.text for ln in para[1:]]
+                numbers = [ln.lineno for ln in para]
+                pages = [ln.page for ln in para if ln.page is not None]
+                measures.append(AnnexMeasure(unit, order, phase, p, seq, label, join_lines(texts),
+                                             min(numbers), max(numbers),
+                                             min(pages) if pages else None, max(pages) if pages else None))
+                if label and previous_label is not None and int(label) != previous_label + 1:
+                    issues.append(QualityIssue("numbering_gap", f"item {label} follows item {previous_label} as printed",
+                                               min(numbers), max(numbers), unit, phase, para[0].text))
+                previous_label = int(label) if label else previous_label
+    return measures, issues
+
+
+def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
+    """The tidy unit x phase x measure table from the broken text of an annex."""
+    prepared = _prepare(lines)
+    phases, body_at = _parse_header(prepared, source)
+    header, body = prepared[:body_at], prepared[body_at:]
+    if not body:
+        raise SourceError(source, "annex table has a header but no rows")
+    candidates = _width_candidates(body) or [max(ln.width for ln in body)]
+    widest = max(candidates)
+    body, issues = _remove_footers(body, widest)
+    body, merged = _expand_merged(body, widest)
+    issues += merged
+    segments = _segments(body)
+    best: tuple[float, list[float], list[_Row]] | None = None
+    for widths in itertools.product(candidates, repeat=len(phases)):
+        cost, rows = _decode(segments, list(widths))
+        if cost < INF and (best is None or cost < best[0]):
+            best = (cost, list(widths), rows)
+    if best is None:
+        where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
+        raise SourceError(source, f"annex table from line {where} cannot be rebuilt into {len(phases)} columns")
+    _, widths, rows = best
+    for row in rows:
+        unit = "".join(ln.text for ln in row.unit_lines)
+        if not is_unit_name(unit):
+            line = row.unit_lines[0].lineno if row.unit_lines else body[0].lineno
+            raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
+    measures, gaps = _measures(rows, phases, widths)
+    return AnnexTable(phases, measures, issues + gaps)
