@@ -1,0 +1,200 @@
+"""Stage `annex`: the 重点任务推进表 of every plan version as unit x phase x measure.
+
+An annex laid out as broken PDF text (the unit column read one character per line) is rebuilt by
+`pipeline.annex_text.rebuild_annex`; a clean cell-by-cell linearisation is read by
+`pipeline.annex_linear.parse_linear_annex`. Every rebuilt table is cross-checked against every clean
+one: the measures must agree on their normalised text, and the true differences are reported.
+Every character of the annex region ends up in a measure, the header, or the quality report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.annex_model import AnnexTable
+from pipeline.plan import split_plan
+from pipeline.sources import Document, Line, load_documents, plan_versions
+from pipeline.tables import Column, ForeignKey, TableSpec, write_bytes_atomic, write_tables
+from pipeline.textnorm import normalize_key, strip_punctuation
+
+ANNEX_MEASURES = TableSpec(
+    name="annex_measures",
+    description="The annex 重点任务推进表 of each plan version: one row per measure (unit x phase x item).",
+    primary_key=("doc_id", "unit", "phase", "seq"),
+    foreign_keys=(ForeignKey(("doc_id",), "documents", ("doc_id",)),),
+    columns=(
+        Column("doc_id", "string", "Plan version the measure belongs to (documents.doc_id).", dictionary=True, required=True),
+        Column("unit", "string", "Responsible unit as printed, e.g. 市公安局.", dictionary=True, required=True),
+        Column("unit_order", "integer", "1-based order of the unit's row in the table.", required=True),
+        Column("phase", "string", "Column heading as printed: 重点任务, 2022, 2023-2029 or 2030.", dictionary=True, required=True),
+        Column("phase_order", "integer", "1-based order of the column.", required=True),
+        Column("seq", "integer", "1-based order of the measure within its cell.", required=True),
+        Column("label", "string", "Item number as printed ('3'); empty for an unnumbered paragraph.", required=True),
+        Column("text", "string", "Measure text as printed, one paragraph, item number removed.", required=True),
+        Column("text_key", "string", "Comparison key: text NFKC-normalised with whitespace removed.", required=True),
+        Column("source_file", "string", "Source file, relative to the raw folder.", dictionary=True, required=True),
+        Column("page_start", "integer", "First page of the measure, where the source has pages."),
+        Column("page_end", "integer", "Last page of the measure, where the source has pages."),
+        Column("line_start", "integer", "First source line of the measure (1-based).", required=True),
+        Column("line_end", "integer", "Last source line of the measure.", required=True),
+    ),
+)
+
+
+
+@dataclass
+class ParsedAnnex:
+    document: Document
+    method: str  # rebuilt | linear
+    table: AnnexTable
+    lines: list[Line]
+
+
+def is_broken_layout(lines: list[Line]) -> bool:
+    """A clean linearisation prints each unit name on a line of its own; broken PDF text reads
+    the narrow unit column one character per line."""
+    from pipeline.annex_text import is_unit_name
+    whole_names = sum(1 for ln in lines if len(normalize_key(ln.text)) >= 2 and is_unit_name(normalize_key(ln.text)))
+    return whole_names < 2
+
+
+def parse_annex(doc: Document) -> ParsedAnnex | None:
+    lines = split_plan(doc).annex
+    if not any(ln.text.strip() for ln in lines):
+        return None
+    if is_broken_layout(lines):
+        from pipeline.annex_text import rebuild_annex
+        return ParsedAnnex(doc, "rebuilt", rebuild_annex(lines, doc.source.name), lines)
+    from pipeline.annex_linear import parse_linear_annex
+    return ParsedAnnex(doc, "linear", parse_linear_annex(lines, doc.source.name), lines)
+
+
+def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
+    return [{
+        "doc_id": parsed.document.doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
+        "phase_order": m.phase_order, "seq": m.seq, "label": m.label, "text": m.text,
+        "text_key": normalize_key(m.text), "source_file": parsed.document.source.name,
+        "page_start": m.page_start, "page_end": m.page_end, "line_start": m.line_start, "line_end": m.line_end,
+    } for m in parsed.table.measures]
+
+
+# --------------------------------------------------------------------------- checks
+
+def _header_lines(parsed: ParsedAnnex) -> list[Line]:
+    """The annex heading, title and column headings: up to the line holding the last phase."""
+    last = normalize_key(parsed.table.phases[-1]) if parsed.table.phases else ""
+    for k, ln in enumerate(parsed.lines):
+        if last and last in normalize_key(ln.text):
+            return parsed.lines[:k + 1]
+    return []
+
+
+def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
+    """Every character of the annex region must be in a measure, a unit name, the header or a
+    reported issue; what is left over is listed so that nothing is dropped silently."""
+    region = Counter(normalize_key("".join(ln.text for ln in parsed.lines)))
+    header = Counter(normalize_key("".join(ln.text for ln in _header_lines(parsed))))
+    placed: Counter[str] = Counter()
+    for m in parsed.table.measures:
+        placed.update(normalize_key(m.text + m.label))
+    for unit in parsed.table.units:
+        placed.update(normalize_key(unit))
+    reported: Counter[str] = Counter()
+    for issue in parsed.table.issues:
+        if issue.kind in ("footer_removed", "unplaced_fragment"):
+            reported.update(normalize_key(issue.text.replace(" | ", "")))
+    # The dot or 、 after an item number is dropped with the number's label.
+    label_marks = Counter({".": sum(1 for m in parsed.table.measures if m.label)})
+    left = region - header - placed - reported - label_marks
+    invented = placed + reported - (region - header)
+    return {"region_chars": sum(region.values()), "header_chars": sum(header.values()),
+            "in_measures_or_units": sum(placed.values()), "in_report": sum(reported.values()),
+            "unplaced": "".join(sorted(left.elements())), "invented": "".join(sorted(invented.elements()))}
+
+
+def cross_check(rebuilt: ParsedAnnex, clean: ParsedAnnex) -> dict[str, Any]:
+    """Compare two tables measure for measure on (unit, phase, label) and normalised text."""
+    def keyed(p: ParsedAnnex) -> dict[tuple[str, str, int], Any]:
+        return {(normalize_key(m.unit), m.phase, m.seq): m for m in p.table.measures}
+
+    a, b = keyed(rebuilt), keyed(clean)
+    exact, punctuation, differ = 0, [], []
+    for key in sorted(set(a) | set(b)):
+        ma, mb = a.get(key), b.get(key)
+        if ma is None or mb is None:
+            differ.append({"unit": key[0], "phase": key[1], "seq": key[2],
+                           "rebuilt": ma.text if ma else None, "clean": mb.text if mb else None})
+        elif normalize_key(ma.label + ma.text) == normalize_key(mb.label + mb.text):
+            exact += 1
+        elif strip_punctuation(ma.label + ma.text) == strip_punctuation(mb.label + mb.text):
+            punctuation.append({"unit": ma.unit, "phase": ma.phase, "seq": ma.seq, "label": ma.label,
+                                "rebuilt": ma.text, "clean": mb.text,
+                                "rebuilt_lines": [ma.line_start, ma.line_end], "clean_lines": [mb.line_start, mb.line_end]})
+        else:
+            differ.append({"unit": ma.unit, "phase": ma.phase, "seq": ma.seq, "rebuilt": ma.text, "clean": mb.text})
+    return {"rebuilt_doc": rebuilt.document.doc_id, "clean_doc": clean.document.doc_id,
+            "rebuilt_measures": len(a), "clean_measures": len(b), "exact": exact,
+            "punctuation_only": punctuation, "different": differ}
+
+
+def quality_report(parsed: list[ParsedAnnex]) -> dict[str, Any]:
+    tables = []
+    for p in parsed:
+        tables.append({
+            "doc_id": p.document.doc_id, "method": p.method, "source_file": p.document.source.name,
+            "phases": p.table.phases, "units": p.table.units, "measures": len(p.table.measures),
+            "issues": [asdict(i) for i in p.table.issues],
+            "characters": character_accounting(p),
+        })
+    rebuilt = [p for p in parsed if p.method == "rebuilt"]
+    clean = [p for p in parsed if p.method == "linear"]
+    checks = [cross_check(r, c) for r in rebuilt for c in clean]
+    return {"tables": tables, "cross_checks": checks}
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    out = ["# Annex quality report", ""]
+    for t in report["tables"]:
+        out += [f"## {t['doc_id']} ({t['method']}, {t['source_file']})", "",
+                f"- phases: {', '.join(t['phases'])}",
+                f"- units ({len(t['units'])}): {', '.join(t['units'])}",
+                f"- measures: {t['measures']}",
+                f"- characters in the annex region: {t['characters']['region_chars']}; "
+                f"in measures and unit names: {t['characters']['in_measures_or_units']}; "
+                f"in this report: {t['characters']['in_report']}; "
+                f"unplaced: {t['characters']['unplaced'] or 'none'}; invented: {t['characters']['invented'] or 'none'}", ""]
+        if t["issues"]:
+            out += ["| issue | unit | phase | lines | detail | text |", "|---|---|---|---|---|---|"]
+            for i in t["issues"]:
+                out.append(f"| {i['kind']} | {i['unit'] or ''} | {i['phase'] or ''} | {i['line_start']}-{i['line_end']} "
+                           f"| {i['detail']} | {i['text'].replace('|', '/')} |")
+            out.append("")
+    for c in report["cross_checks"]:
+        out += [f"## Cross-check: {c['rebuilt_doc']} (rebuilt) vs {c['clean_doc']} (clean)", "",
+                f"- measures: {c['rebuilt_measures']} rebuilt, {c['clean_measures']} clean; "
+                f"{c['exact']} identical on the normalised key",
+                f"- punctuation-only differences: {len(c['punctuation_only'])}",
+                f"- other differences: {len(c['different'])}", ""]
+        for d in c["punctuation_only"]:
+            out.append(f"  - {d['unit']} / {d['phase']} / item {d['label'] or d['seq']}: "
+                       f"rebuilt 「{d['rebuilt']}」 vs clean 「{d['clean']}」")
+        for d in c["different"]:
+            out.append(f"  - DIFFERENT {d['unit']} / {d['phase']} / {d['seq']}: 「{d['rebuilt']}」 vs 「{d['clean']}」")
+        out.append("")
+    return "\n".join(out)
+
+
+def run(raw_dir: Path, out_dir: Path) -> None:
+    parsed = [p for doc in plan_versions(load_documents(raw_dir)) if (p := parse_annex(doc)) is not None]
+    rows = sorted((r for p in parsed for r in measure_rows(p)),
+                  key=lambda r: (r["doc_id"], r["unit_order"], r["phase_order"], r["seq"]))
+    report = quality_report(parsed)
+    write_tables(out_dir, [(ANNEX_MEASURES, rows)])
+    quality = out_dir / "quality"
+    write_bytes_atomic(quality / "annex_quality.json",
+                       (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    write_bytes_atomic(quality / "annex_quality.md", (render_markdown(report) + "\n").encode("utf-8"))
