@@ -491,11 +491,44 @@ def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple
     return measures, issues
 
 
+EXHAUSTIVE_LIMIT = 16
+
+
+def _best_widths(segments: list[Segment], candidates: list[float],
+                 n_columns: int) -> tuple[float, list[float], list[_Row]] | None:
+    """The assignment of candidate widths to columns that reads the table at least cost.
+
+    Few combinations are tried exhaustively; many by coordinate descent from the widest reading.
+    """
+    def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
+        cost, rows = _decode(segments, list(widths))
+        return cost, list(widths), rows
+
+    if len(candidates) ** n_columns <= EXHAUSTIVE_LIMIT:
+        scored = [score(w) for w in itertools.product(candidates, repeat=n_columns)]
+    else:
+        current = score(tuple([max(candidates)] * n_columns))
+        scored = [current]
+        improved = True
+        while improved:
+            improved = False
+            for c in reversed(range(n_columns)):
+                for w in candidates:
+                    trial = list(current[1])
+                    trial[c] = w
+                    result = score(tuple(trial))
+                    scored.append(result)
+                    if result[0] < current[0]:
+                        current, improved = result, True
+    finite = [s for s in scored if s[0] < INF]
+    return min(finite, key=lambda s: s[0]) if finite else None
+
+
 def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     """The tidy unit x phase x measure table from the broken text of an annex."""
     prepared = _prepare(lines)
     phases, body_at = _parse_header(prepared, source)
-    header, body = prepared[:body_at], prepared[body_at:]
+    body = prepared[body_at:]
     if not body:
         raise SourceError(source, "annex table has a header but no rows")
     candidates = _width_candidates(body) or [max(ln.width for ln in body)]
@@ -504,11 +537,7 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     body, merged = _expand_merged(body, widest)
     issues += merged
     segments = _segments(body)
-    best: tuple[float, list[float], list[_Row]] | None = None
-    for widths in itertools.product(candidates, repeat=len(phases)):
-        cost, rows = _decode(segments, list(widths))
-        if cost < INF and (best is None or cost < best[0]):
-            best = (cost, list(widths), rows)
+    best = _best_widths(segments, candidates, len(phases))
     if best is None:
         where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
         raise SourceError(source, f"annex table from line {where} cannot be rebuilt into {len(phases)} columns")
