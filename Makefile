@@ -13,6 +13,10 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PIPELINE := $(PYTHON) -m pipeline
+# Exit status 1 means some sources were skipped (named on stderr) and the rest processed: go on.
+define stage
+$(PIPELINE) $(1) --raw "$(RAW)" --out "$(DATA)" || [ $$? -eq 1 ]
+endef
 
 # Every source file in the raw folder; README files there are documentation, not sources.
 RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
@@ -46,23 +50,23 @@ data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(CHANGES) ## run every s
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	@echo "== documents: every document in $(RAW)"
-	$(PIPELINE) documents --raw $(RAW) --out $(DATA)
+	$(call stage,documents)
 
 $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
 	@echo "== clauses: outline and responsibilities of each plan version"
-	$(PIPELINE) clauses --raw $(RAW) --out $(DATA)
+	$(call stage,clauses)
 
 $(ANNEX) &: pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py $(STAGE_INPUTS)
 	@echo "== annex: rebuild the 重点任务推进表"
-	$(PIPELINE) annex --raw $(RAW) --out $(DATA)
+	$(call stage,annex)
 
 $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 	@echo "== consultation: facts of the public consultation"
-	$(PIPELINE) consultation --raw $(RAW) --out $(DATA)
+	$(call stage,consultation)
 
 $(CHANGES) &: pipeline/changes.py $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
 	@echo "== changes: audit consecutive plan versions"
-	$(PIPELINE) changes --raw $(RAW) --out $(DATA)
+	$(call stage,changes)
 
 test: all ## run the whole test suite (after a full `make all`)
 	$(PYTHON) -m pytest

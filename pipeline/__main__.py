@@ -10,6 +10,12 @@ import traceback
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.sources import collect_problems
+
+# Exit statuses: 0 all sources processed; 1 some sources skipped, outputs written for the others;
+# 2 nothing written (bad arguments, no readable source, or a failed stage: earlier outputs stay intact).
+EXIT_SOURCES_SKIPPED = 1
+EXIT_FAILED = 2
 
 # Stage name -> (module, what it writes). Modules are imported only when their stage runs.
 STAGES: dict[str, tuple[str, str]] = {
@@ -30,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m pipeline",
         description="Turn the anti-trafficking action plan sources in a raw folder into tidy datasets "
                     "(Parquet + CSV). Run one stage, or `all` for every stage in order.",
+        epilog="Exit status: 0 every source processed; 1 some sources could not be read and were skipped "
+               "(each named on stderr), outputs written for the others; 2 nothing written (no readable "
+               "source or a failed stage), earlier outputs left as they were.",
     )
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     for name in available_stages() + ["all"]:
@@ -49,15 +58,20 @@ def run_stage(name: str, raw: Path, out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     names = available_stages() if args.stage == "all" else [args.stage]
-    try:
-        for name in names:
-            run_stage(name, args.raw, args.out)
-    except PipelineError as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    with collect_problems() as problems:
+        try:
+            for name in names:
+                run_stage(name, args.raw, args.out)
+        except PipelineError as exc:
+            if args.debug:
+                traceback.print_exc()
+            for problem in problems:
+                print(f"error: {problem}", file=sys.stderr)
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+    for problem in problems:
+        print(f"error: {problem} (skipped; other sources processed)", file=sys.stderr)
+    return EXIT_SOURCES_SKIPPED if problems else 0
 
 
 if __name__ == "__main__":

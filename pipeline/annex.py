@@ -17,7 +17,8 @@ from typing import Any
 
 from pipeline.annex_model import AnnexTable
 from pipeline.plan import split_plan
-from pipeline.sources import Document, Line, load_documents, plan_versions
+from pipeline.errors import SourceError
+from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
 from pipeline.tables import Column, ForeignKey, TableSpec, write_bytes_atomic, write_tables
 from pipeline.textnorm import normalize_key, strip_punctuation
 
@@ -188,8 +189,22 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def parse_all(documents: list[Document]) -> list[ParsedAnnex]:
+    """The annex of every plan version; one that cannot be read is reported and skipped."""
+    parsed = []
+    for doc in plan_versions(documents):
+        try:
+            annex = parse_annex(doc)
+        except SourceError as error:
+            report_problem(error)
+            continue
+        if annex is not None:
+            parsed.append(annex)
+    return parsed
+
+
 def run(raw_dir: Path, out_dir: Path) -> None:
-    parsed = [p for doc in plan_versions(load_documents(raw_dir)) if (p := parse_annex(doc)) is not None]
+    parsed = parse_all(load_documents(raw_dir))
     rows = sorted((r for p in parsed for r in measure_rows(p)),
                   key=lambda r: (r["doc_id"], r["unit_order"], r["phase_order"], r["seq"]))
     report = quality_report(parsed)

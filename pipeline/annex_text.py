@@ -547,5 +547,28 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
         if not is_unit_name(unit):
             line = row.unit_lines[0].lineno if row.unit_lines else body[0].lineno
             raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
+    _check_complete(rows, phases, source)
     measures, gaps = _measures(rows, phases, widths)
-    return AnnexTable(phases, measures, issues + gaps)
+    return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
+
+
+def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
+    last = rows[-1]
+    cut = [phase for phase, st in zip(phases, last.columns) if st.open]
+    if cut:
+        line = max(st.lines[-1].lineno for st in last.columns if st.lines)
+        raise SourceError(source, f"annex table ends mid-row at line {line} (column {cut[0]} is cut off)")
+    for p, phase in enumerate(phases):
+        if not any(row.columns[p].lines for row in rows):
+            raise SourceError(source, f"annex column {phase} has no text in any row: a column is missing")
+
+
+def _empty_cells(rows: list[_Row], phases: list[str]) -> list[QualityIssue]:
+    issues = []
+    for row in rows:
+        unit = "".join(ln.text for ln in row.unit_lines)
+        line = row.unit_lines[0].lineno if row.unit_lines else 0
+        for phase, st in zip(phases, row.columns):
+            if not st.lines:
+                issues.append(QualityIssue("empty_cell", "cell has no text", line, line, unit, phase))
+    return issues

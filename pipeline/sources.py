@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from pipeline.errors import SourceError
 from pipeline.textnorm import normalize_key
@@ -194,11 +197,56 @@ def issued_notice(source: Source) -> Document:
                     issue_date=header["issue_date"], recipients=header["recipients"])
 
 
+# When the command line collects problems, a bad source is reported and skipped so that every other
+# source is still processed; without a collector (library use, tests) the first bad source raises.
+_problems: ContextVar[list[str] | None] = ContextVar("source_problems", default=None)
+
+
+@contextmanager
+def collect_problems() -> Iterator[list[str]]:
+    problems: list[str] = []
+    token = _problems.set(problems)
+    try:
+        yield problems
+    finally:
+        _problems.reset(token)
+
+
+def report_problem(error: SourceError) -> None:
+    problems = _problems.get()
+    if problems is None:
+        raise error
+    if str(error) not in problems:
+        problems.append(str(error))
+
+
 def load_documents(raw_dir: Path) -> list[Document]:
-    """Every document in every source of `raw_dir`; raises SourceError on the first bad file."""
+    """Every document in every source of `raw_dir`.
+
+    Duplicate copies of one file are read once; two files that claim the same document number
+    are both kept and reported.
+    """
     documents: list[Document] = []
+    seen_hashes: dict[str, str] = {}
     for path in source_paths(raw_dir):
-        documents.extend(split_documents(read_source(path, raw_dir)))
+        try:
+            source = read_source(path, raw_dir)
+            if source.sha256 in seen_hashes:
+                raise SourceError(path, f"same bytes as {seen_hashes[source.sha256]}, a duplicate")
+            seen_hashes[source.sha256] = source.name
+            documents.extend(split_documents(source))
+        except SourceError as error:
+            report_problem(error)
+    if not documents:
+        raise SourceError(raw_dir, "no readable source in the raw folder")
+    by_number: dict[tuple[str, str], Document] = {}
+    for doc in documents:
+        if doc.doc_number and doc.kind == "issued_notice":
+            key = (doc.kind, normalize_key(doc.doc_number))
+            other = by_number.setdefault(key, doc)
+            if other is not doc:
+                report_problem(SourceError(doc.source.name, f"claims document number {doc.doc_number} "
+                                                            f"like {other.source.name}; both kept"))
     ids = [d.doc_id for d in documents]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
