@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                "source or a failed stage), earlier outputs left as they were.",
     )
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    sub.add_parser("corpus", help="run every notice in a folder on all cores into one partitioned dataset "
+                                  "(see `python -m pipeline corpus --help`)", add_help=False)
     for name in available_stages() + ["all"]:
         help_text = STAGES[name][1] if name in STAGES else "run every stage in order"
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -56,6 +58,10 @@ def run_stage(name: str, raw: Path, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["corpus"]:
+        from pipeline.corpus import main as corpus_main
+        return corpus_main(argv[1:])
     args = build_parser().parse_args(argv)
     names = available_stages() if args.stage == "all" else [args.stage]
     with collect_problems() as problems:
