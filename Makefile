@@ -68,6 +68,9 @@ $(CHANGES) &: pipeline/changes.py $(DATA)/documents.parquet $(DATA)/clauses.parq
 	@echo "== changes: audit consecutive plan versions"
 	$(call stage,changes)
 
+bench: all ## time the stages and `make all` (median of 5 runs) into data/quality/bench.json
+	$(PYTHON) scripts/bench.py
+
 test: all ## run the whole test suite (after a full `make all`)
 	$(PYTHON) -m pytest
 

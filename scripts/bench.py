@@ -1,0 +1,85 @@
+"""Benchmark: whole-process timings of the stages and of `make`, median of N runs.
+
+Run with `make bench`. Prints a table and writes data/quality/bench.json. Targets on a 2-core
+machine: `make all` from raw (venv present) under 3 s, a rerun with nothing changed under 0.3 s,
+peak memory under 400 MB. Timings are whole processes (interpreter start-up included), because that
+is what an analyst waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+TARGETS = {"make all from raw": 3.0, "make all, nothing changed": 0.3}
+PEAK_MEMORY_TARGET_MB = 400
+
+
+def timed(cmd: list[str], setup=None) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of one run of `cmd` as a child process."""
+    if setup:
+        setup()
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"bench: {' '.join(cmd)} failed: {proc.stderr.read().decode()[-500:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure(name: str, cmd: list[str], runs: int, setup=None) -> dict:
+    samples = [timed(cmd, setup) for _ in range(runs)]
+    seconds = [s for s, _ in samples]
+    return {"name": name, "command": " ".join(cmd), "runs": runs,
+            "median_s": round(statistics.median(seconds), 3), "min_s": round(min(seconds), 3),
+            "max_s": round(max(seconds), 3), "peak_mb": round(max(m for _, m in samples), 1),
+            "target_s": TARGETS.get(name)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "quality" / "bench.json")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+    data = scratch / "data"
+
+    def fresh() -> None:
+        shutil.rmtree(data, ignore_errors=True)
+
+    results = [measure("make all from raw", ["make", "--no-print-directory", "data", f"DATA={data}"], args.runs, fresh)]
+    results.append(measure("make all, nothing changed", ["make", "--no-print-directory", "data", f"DATA={data}"], args.runs))
+    from pipeline.__main__ import available_stages
+    for stage in available_stages():
+        results.append(measure(f"stage {stage}", [PYTHON, "-m", "pipeline", stage, "--out", str(data)], args.runs))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"{'what':32} {'median s':>9} {'min':>7} {'max':>7} {'peak MB':>8} {'target s':>9}")
+    for r in results:
+        target = f"{r['target_s']:.1f}" if r["target_s"] else ""
+        print(f"{r['name']:32} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} {r['peak_mb']:8.1f} {target:>9}")
+    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
+              "results": results, "peak_memory_target_mb": PEAK_MEMORY_TARGET_MB}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    missed = [r["name"] for r in results if r["target_s"] and r["median_s"] > r["target_s"]]
+    missed += [r["name"] + " (memory)" for r in results if r["peak_mb"] > PEAK_MEMORY_TARGET_MB]
+    if missed:
+        print("targets missed: " + ", ".join(missed), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
