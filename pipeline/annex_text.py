@@ -31,7 +31,8 @@ from pipeline.textnorm import display_width, join_lines, normalize_key
 
 LABEL = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])\s*")
 PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
-TERMINAL = tuple("。；！？;!?")
+# A measure ends with a full stop; ；and ， only end clauses inside one.
+TERMINAL = tuple("。！？!?")
 UNIT_START = re.compile(r"^(中共|共青团|[市县区省州盟旗镇乡团])")
 UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站|行|司|团|组|室|中心|公司)$")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
@@ -40,6 +41,13 @@ INF = float("inf")
 # Tolerances in character cells: kinsoku rules can push a line one cell past or short of its width.
 OVERFLOW = 1.0
 FULL_SLACK = 1.5
+PAGE_HEIGHT_COST = 0.01
+FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
+
+
+def is_full(line: "TextLine", width: float) -> bool:
+    """A wrapped line fills its column, give or take a cell (less in a narrow column)."""
+    return line.width >= width - min(FULL_SLACK, 0.2 * width)
 
 
 @dataclass
@@ -79,6 +87,7 @@ class ColumnState:
     lines: list[TextLine] = field(default_factory=list)
     open: bool = False  # the last paragraph was cut by the page break
     last_label: int | None = None
+    reached_bottom: bool = False  # filled its row to the foot of the last page: it may go on
 
 
 def is_unit_char(line: TextLine) -> bool:
@@ -104,17 +113,34 @@ def _prepare(lines: list[Line]) -> list[TextLine]:
     return out
 
 
+def _is_page_number(line: TextLine) -> bool:
+    return bool(PAGE_NUMBER.match(normalize_key(line.text)))
+
+
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
-    """Drop page-number lines and the footer lines just above them; the next line opens a page."""
+    """Drop page-number lines and the footer lines just above them; the next line opens a page.
+
+    A footer line is wider than any column, has no Chinese text, or repeats above several page
+    numbers.
+    """
+    above: dict[str, int] = {}
+    for k, ln in enumerate(lines):
+        if _is_page_number(ln):
+            for prev in lines[max(0, k - FOOTER_DEPTH):k]:
+                above[prev.text] = above.get(prev.text, 0) + 1
+
+    def is_footer_line(ln: TextLine) -> bool:
+        return (ln.width > widest + OVERFLOW or not re.search(r"[\u3400-\u9fff]", ln.text)
+                or above.get(ln.text, 0) > 1) and not LABEL.match(ln.text)
+
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
     for i, ln in enumerate(lines):
-        if not PAGE_NUMBER.match(normalize_key(ln.text)):
+        if not _is_page_number(ln):
             keep.append(ln)
             continue
         block = [ln]
-        while keep and (keep[-1].width > widest + OVERFLOW or not re.search(r"[\u3400-\u9fff]", keep[-1].text)) \
-                and not LABEL.match(keep[-1].text) and len(block) < 5:
+        while keep and is_footer_line(keep[-1]) and len(block) <= FOOTER_DEPTH:
             block.insert(0, keep.pop())
         issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
                                    block[0].lineno, block[-1].lineno, text=" | ".join(b.text for b in block)))
@@ -171,11 +197,15 @@ def _split_merged(line: TextLine, widest: float) -> list[str]:
     return pieces
 
 
+NO_LINE_START = set("，。、；：！？）》」』”,.;:!?)")
+
+
 def _cut_at_width(text: str, width: float) -> int:
+    """Where a full line of `width` ends: closing punctuation hangs on the line it closes."""
     total = 0.0
     for k, ch in enumerate(text):
         total += display_width(ch)
-        if total > width:
+        if total > width and ch not in NO_LINE_START:
             return max(k, 1)
     return len(text)
 
@@ -278,6 +308,8 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
     first = lines[start]
     if state.open and first.label is not None:
         return  # a cut paragraph continues with text, not with a new item
+    if state.lines and not state.reached_bottom:
+        return  # the cell ended above the foot of the previous page
     cost = 0.0
     if not state.open and state.lines and first.label is None:
         # A new paragraph in a cell that already has text: as unusual as inside a block.
@@ -292,7 +324,7 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
             return
         if k > start:
             prev = lines[k - 1]
-            if ln.label is None and prev.width < width - FULL_SLACK:
+            if ln.label is None and not is_full(prev, width):
                 cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
             elif ln.label is None and prev.terminal:
                 cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
@@ -316,7 +348,7 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
 
 
 def _ends_open(line: TextLine, width: float) -> bool:
-    return not line.terminal and line.width >= width - FULL_SLACK
+    return not line.terminal and is_full(line, width)
 
 
 def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState],
@@ -377,7 +409,9 @@ def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState
         option = _cut_segment(segment, widths, states, final, h)
         if option[0] < INF and all(option[1] != o[1] for o in options):
             options.append(option)
-    return options
+    # Between equally good readings, the one that ends the page sooner wins: moving a column's
+    # first lines into the cut column before it is the typical misreading.
+    return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
 
 
 def _update(state: ColumnState, block: list[TextLine], width: float) -> None:
@@ -400,7 +434,7 @@ BEAM = 6
 
 
 def _copy_states(states: list[ColumnState]) -> list[ColumnState]:
-    return [ColumnState(list(st.lines), st.open, st.last_label) for st in states]
+    return [ColumnState(list(st.lines), st.open, st.last_label, st.reached_bottom) for st in states]
 
 
 def _decode(segments: list[Segment], widths: list[float]) -> tuple[float, list[_Row]]:
@@ -420,8 +454,10 @@ def _decode(segments: list[Segment], widths: list[float]) -> tuple[float, list[_
             for cost, states in beams:
                 for option_cost, blocks in _cut_options(segments[s], widths, states, final):
                     new_states = _copy_states(states)
+                    tallest = max([len(b) for b in blocks] + [len(segments[s].unit_lines)])
                     for state, block, width in zip(new_states, blocks, widths):
                         _update(state, block, width)
+                        state.reached_bottom = bool(block) and len(block) == tallest
                     extra = sum(1.0 for st in new_states if st.open) if final else 0.0
                     grown.append((cost + option_cost + extra, new_states))
             if not grown:
@@ -441,7 +477,7 @@ def _width_candidates(lines: list[TextLine]) -> list[float]:
     for ln in lines:
         if not ln.terminal and ln.width >= 2:
             counts[ln.width] = counts.get(ln.width, 0) + 1
-    threshold = max(3, len(lines) // 50)
+    threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()
                    if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
                    and n >= counts.get(w - 1, 0) and n >= counts.get(w + 1, 0))
@@ -461,7 +497,7 @@ def _paragraphs(lines: list[TextLine], width: float) -> list[list[TextLine]]:
     for k, ln in enumerate(lines):
         prev = lines[k - 1] if k else None
         new = (ln.label is not None or prev is None
-               or (prev.terminal and prev.width < width - FULL_SLACK))
+               or (prev.terminal and not is_full(prev, width)))
         if new:
             paragraphs.append([])
         paragraphs[-1].append(ln)
@@ -531,7 +567,10 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     body = prepared[body_at:]
     if not body:
         raise SourceError(source, "annex table has a header but no rows")
-    candidates = _width_candidates(body) or [max(ln.width for ln in body)]
+    # Footer lines (just above a page number) are wide: keep them out of the width estimate.
+    near_footer = {k - d for k, ln in enumerate(body) if PAGE_NUMBER.match(normalize_key(ln.text)) for d in range(FOOTER_DEPTH + 1)}
+    column_lines = [ln for k, ln in enumerate(body) if k not in near_footer]
+    candidates = _width_candidates(column_lines) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
     body, merged = _expand_merged(body, widest)
