@@ -30,6 +30,8 @@ from pipeline.sources import Line
 from pipeline.textnorm import display_width, join_lines, normalize_key
 
 LABEL = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])\s*")
+# An item number glued to the previous column's text inside a merged line.
+MERGED_LABEL = re.compile(r"(?<=[^0-9０-９.．])(?=[0-9０-９]{1,2}[.．、](?![0-9０-９]))")
 PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
 # A measure ends with a full stop; ；and ， only end clauses inside one.
 TERMINAL = tuple("。！？!?")
@@ -42,6 +44,7 @@ INF = float("inf")
 OVERFLOW = 1.0
 FULL_SLACK = 1.5
 PAGE_HEIGHT_COST = 0.01
+TIE_BREAK = 0.001
 FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
 
 
@@ -130,8 +133,10 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
                 above[prev.text] = above.get(prev.text, 0) + 1
 
     def is_footer_line(ln: TextLine) -> bool:
-        return (ln.width > widest + OVERFLOW or not re.search(r"[\u3400-\u9fff]", ln.text)
-                or above.get(ln.text, 0) > 1) and not LABEL.match(ln.text)
+        # Too wide for any column, yet not a merged line (those have spaces or item numbers).
+        wide = ln.width > widest + OVERFLOW and " " not in ln.text and not MERGED_LABEL.search(ln.text)
+        return (wide or not re.search(r"[\u3400-\u9fff]", ln.text) or above.get(ln.text, 0) > 1) \
+            and not LABEL.match(ln.text)
 
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
@@ -139,9 +144,14 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         if not _is_page_number(ln):
             keep.append(ln)
             continue
-        block = [ln]
-        while keep and is_footer_line(keep[-1]) and len(block) <= FOOTER_DEPTH:
-            block.insert(0, keep.pop())
+        # The footer block reaches up to its farthest line that cannot be table text.
+        window = keep[-FOOTER_DEPTH:]
+        marks = [k for k, prev in enumerate(window) if is_footer_line(prev)]
+        start = len(window) - len(list(itertools.takewhile(is_footer_line, reversed(window))))
+        if marks:
+            start = min(start, marks[0])
+        block = window[start:] + [ln]
+        del keep[len(keep) - (len(window) - start):]
         issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
                                    block[0].lineno, block[-1].lineno, text=" | ".join(b.text for b in block)))
         if i + 1 < len(lines):
@@ -186,7 +196,7 @@ def _split_merged(line: TextLine, widest: float) -> list[str]:
     pieces: list[str] = []
     for token in line.text.split():
         # An item number glued to the previous column's text starts a new piece.
-        parts = re.split(r"(?<=[^0-9０-９.．])(?=[0-9０-９]{1,2}[.．、](?![0-9０-９]))", token)
+        parts = MERGED_LABEL.split(token)
         for part in parts:
             while display_width(part) > widest + OVERFLOW:
                 cut = _cut_at_width(part, widest)
@@ -367,6 +377,8 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
         state = states[c]
         # Cells are set from the top of their row: a cell empty on the row's first page is empty.
         empty_cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
+        # Lines that two columns could both take go to the earlier one: text is emitted column by column.
+        empty_cost += TIE_BREAK * (k_cols - c)
         for i in range(n + 1):
             base = best[c][i]
             if base == INF:
