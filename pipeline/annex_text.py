@@ -274,12 +274,16 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
             if current is None and not unit_done:
                 # The unit name was cut by the page break: its tail opens this page.
                 complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + run[:t])]
-                take = complete[-1] if complete else len(run)
+                # Where the rest of the run holds the next unit's whole name, the name ends early.
+                early = [t for t in complete if t < len(run) and _unit_start(run[t:]) is not None
+                         and any(is_unit_name(run[m:]) for m in range(t, len(run)))]
+                take = early[0] if early else (complete[-1] if complete else len(run))
                 current = Segment(page[i:i + take], [], new_row=False)
                 segments.append(current)
                 row_unit += run[:take]
                 unit_done = is_unit_name(row_unit)
-                current.lines.extend(page[i + take:j])
+                i += take
+                continue
             elif (start := _unit_start(run)) is not None:
                 if start:
                     content(page[i:i + start])
@@ -487,7 +491,8 @@ def _width_candidates(lines: list[TextLine]) -> list[float]:
     """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
     counts: dict[float, int] = {}
     for ln in lines:
-        if not ln.terminal and ln.width >= 2:
+        # A merged line (spaces, or an item number inside) measures no single column.
+        if not ln.terminal and ln.width >= 2 and " " not in ln.text and not MERGED_LABEL.search(ln.text):
             counts[ln.width] = counts.get(ln.width, 0) + 1
     threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()

@@ -1,0 +1,251 @@
+"""Stage `tags`: tag every annex measure and every clause by a rule set over jieba tokens.
+
+Three tag families:
+
+- ``link``: the plan's own five links 预防, 打击, 救助, 安置, 康复 (集预防、打击、救助、安置、康复于一体);
+- ``4p``: the international frame prevention, protection, prosecution, partnership;
+- ``group``: the target groups a record names (妇女, 儿童, 留守儿童, 流动人口, 残疾人, 青少年, …).
+
+The rules are data, in ``pipeline/data/tag_rules.json``: for each family, for each tag, a list of
+terms, and optionally ``includes`` (other tags whose terms count too, e.g. 4P protection includes
+the links 救助, 安置 and 康复). The rule is one and the same for every tag:
+
+    a record carries tag T when a token of its text is equal to a term of T (or of a tag T includes).
+
+Tokens come from jieba in precise mode with HMM off (so no guessed words), over the NFKC-normalised
+text with whitespace removed (justified PDF text spaces characters apart); every term and every
+word of the rule file's ``dictionary`` is added as a user word, so domain words (被拐, 反拐, 心理疏导,
+回归家庭, …) come out whole. A compound that is one token (妇女儿童) therefore matches only the tags
+that list it, which is why compounds are listed under every tag they stand for. The tokens that
+triggered a tag are published with it, so every tag can be checked by reading.
+
+jieba is loaded once, lazily, as a private ``jieba.Tokenizer`` (other stages may load their own user
+dictionary into the global one); it reuses jieba's dictionary cache in the temp folder, so a run
+costs about half a second of start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from pipeline.errors import SourceError
+from pipeline.sources import Document, load_documents, plan_versions, report_problem
+from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
+from pipeline.textnorm import normalize_key
+
+if TYPE_CHECKING:
+    import jieba
+
+RULES_PATH = Path(__file__).resolve().parent / "data" / "tag_rules.json"
+FAMILIES = ("link", "4p", "group")
+TOKEN_SEPARATOR = "、"
+
+TAGS = TableSpec(
+    name="tags",
+    description="Rule-based tags of every annex measure and every clause: one row per (record, tag). "
+                "Rules: pipeline/data/tag_rules.json (term lists over jieba tokens).",
+    primary_key=("doc_id", "record_type", "record_key", "family", "tag"),
+    foreign_keys=(ForeignKey(("doc_id",), "documents", ("doc_id",)),),
+    columns=(
+        Column("doc_id", "string", "Plan version of the tagged record (documents.doc_id).", dictionary=True, required=True),
+        Column("record_type", "string", "clause (clauses table) or measure (annex_measures table).", dictionary=True, required=True),
+        Column("record_key", "string", "clause_id for a clause; unit/phase/seq (e.g. 市公安局/2022/1) for a measure.", required=True),
+        Column("family", "string", "Tag family: link (预防 打击 救助 安置 康复), 4p (prevention protection prosecution partnership) or group (target group).", dictionary=True, required=True),
+        Column("tag", "string", "The tag, e.g. 救助, protection, 留守儿童.", dictionary=True, required=True),
+        Column("tokens", "string", "The distinct tokens that triggered the tag, in order of first occurrence, joined by '、'.", required=True),
+        Column("source_file", "string", "Source file of the record, relative to the raw folder.", dictionary=True, required=True),
+        Column("line_start", "integer", "First source line of the record (1-based).", required=True),
+        Column("line_end", "integer", "Last source line of the record.", required=True),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- rules
+
+@dataclass(frozen=True)
+class TagRule:
+    family: str
+    tag: str
+    description: str
+    terms: tuple[str, ...]  # own terms and the terms of included tags, normalised, deduplicated
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[TagRule, ...]
+    dictionary: tuple[str, ...]  # every word added to jieba: terms and segmentation-only words
+    titles: dict[str, str]
+
+    def term_index(self) -> dict[str, list[TagRule]]:
+        index: dict[str, list[TagRule]] = {}
+        for rule in self.rules:
+            for term in rule.terms:
+                index.setdefault(term, []).append(rule)
+        return index
+
+
+def _norm(term: str) -> str:
+    return normalize_key(unicodedata.normalize("NFKC", term))
+
+
+def parse_rules(data: dict[str, Any], path: Path | str = RULES_PATH) -> RuleSet:
+    """Rules from the JSON form of tag_rules.json; includes are resolved one level deep on purpose
+    (a tag includes the own terms of others) so that the table in the docs stays readable."""
+    families = data.get("families")
+    if not isinstance(families, dict) or set(families) != set(FAMILIES):
+        raise SourceError(path, f"families must be exactly {', '.join(FAMILIES)}")
+    own: dict[str, tuple[str, ...]] = {}
+    for family in FAMILIES:
+        for tag, spec in families[family]["tags"].items():
+            terms = spec.get("terms", [])
+            if not isinstance(terms, list) or not all(isinstance(t, str) and _norm(t) for t in terms):
+                raise SourceError(path, f"{family}/{tag}: terms must be a list of non-empty strings")
+            own[f"{family}/{tag}"] = tuple(_norm(t) for t in terms)
+    rules = []
+    for family in FAMILIES:
+        for tag, spec in families[family]["tags"].items():
+            terms = list(own[f"{family}/{tag}"])
+            for ref in spec.get("includes", []):
+                if ref not in own:
+                    raise SourceError(path, f"{family}/{tag}: includes unknown tag {ref}")
+                terms += own[ref]
+            if not terms:
+                raise SourceError(path, f"{family}/{tag}: no terms")
+            rules.append(TagRule(family, tag, spec.get("description", ""), tuple(dict.fromkeys(terms))))
+    words = [_norm(w) for w in data.get("dictionary", [])] + [t for r in rules for t in r.terms]
+    titles = {f: families[f].get("title", f) for f in FAMILIES}
+    return RuleSet(tuple(rules), tuple(sorted(set(words))), titles)
+
+
+@lru_cache(maxsize=1)
+def load_rules(path: Path = RULES_PATH) -> RuleSet:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SourceError(path, f"cannot read the tag rules: {exc}") from exc
+    return parse_rules(data, path)
+
+
+# --------------------------------------------------------------------------- tokens
+
+@lru_cache(maxsize=4)
+def _tokenizer(words: tuple[str, ...]) -> "jieba.Tokenizer":
+    import jieba  # imported here: only this stage pays for it
+    jieba.setLogLevel(60)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()  # loads the main dictionary from jieba's cache in the temp folder
+    for word in words:
+        tokenizer.add_word(word)
+    return tokenizer
+
+
+def tokenize(text: str, rules: RuleSet | None = None) -> list[str]:
+    rules = rules or load_rules()
+    return [t for t in _tokenizer(rules.dictionary).cut(normalize_key(text), HMM=False) if t.strip()]
+
+
+@dataclass(frozen=True)
+class TagHit:
+    family: str
+    tag: str
+    tokens: tuple[str, ...]
+
+
+def tag_text(text: str, rules: RuleSet | None = None) -> list[TagHit]:
+    """Every tag whose terms occur among the tokens of `text`, in rule-file order."""
+    rules = rules or load_rules()
+    index = rules.term_index()
+    found: dict[TagRule, dict[str, None]] = {}
+    for token in tokenize(text, rules):
+        for rule in index.get(token, ()):
+            found.setdefault(rule, {})[token] = None
+    return [TagHit(r.family, r.tag, tuple(found[r])) for r in rules.rules if r in found]
+
+
+# --------------------------------------------------------------------------- records
+
+@dataclass(frozen=True)
+class TaggedRecord:
+    """Anything with text and provenance that gets tagged: a measure or a clause."""
+
+    doc_id: str
+    record_type: str  # clause | measure
+    record_key: str
+    text: str
+    source_file: str
+    line_start: int
+    line_end: int
+
+
+def measure_key(unit: str, phase: str, seq: int) -> str:
+    return f"{unit}/{phase}/{seq}"
+
+
+def measure_records(documents: list[Document]) -> list[TaggedRecord]:
+    from pipeline.annex import parse_all
+    records = []
+    for parsed in parse_all(documents):
+        for m in sorted(parsed.table.measures, key=lambda m: (m.unit_order, m.phase_order, m.seq)):
+            records.append(TaggedRecord(parsed.document.doc_id, "measure", measure_key(m.unit, m.phase, m.seq),
+                                        m.text, parsed.document.source.name, m.line_start, m.line_end))
+    return records
+
+
+def clauses_available() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("pipeline.clauses") is not None
+
+
+def clause_records(documents: list[Document]) -> list[TaggedRecord]:
+    """The clauses of every plan version, when the clauses stage exists; heading and text are
+    tagged together, since a heading often names the link (做好救助管理等服务)."""
+    if not clauses_available():
+        return []
+    from pipeline import clauses
+    records = []
+    for doc in plan_versions(documents):
+        try:
+            rows = clauses.clause_rows(doc)
+        except SourceError as error:
+            report_problem(error)
+            continue
+        for row in rows:
+            text = "".join(part for part in (row.get("heading"), row.get("text")) if part)
+            if not text:
+                continue
+            records.append(TaggedRecord(row["doc_id"], "clause", row["clause_id"], text,
+                                        row["source_file"], row["line_start"], row["line_end"]))
+    return records
+
+
+def tag_rows(records: Iterable[TaggedRecord], rules: RuleSet | None = None) -> list[dict[str, Any]]:
+    rules = rules or load_rules()
+    rows = []
+    for rec in records:
+        for hit in tag_text(rec.text, rules):
+            rows.append({"doc_id": rec.doc_id, "record_type": rec.record_type, "record_key": rec.record_key,
+                         "family": hit.family, "tag": hit.tag, "tokens": TOKEN_SEPARATOR.join(hit.tokens),
+                         "source_file": rec.source_file, "line_start": rec.line_start, "line_end": rec.line_end})
+    return rows
+
+
+def rules_markdown(rules: RuleSet | None = None) -> str:
+    """The rule set as a Markdown table (for the README and reports)."""
+    rules = rules or load_rules()
+    out = ["| family | tag | terms (a token equal to one of them triggers the tag) |", "|---|---|---|"]
+    for r in rules.rules:
+        out.append(f"| {r.family} | {r.tag} | {'、'.join(r.terms)} |")
+    return "\n".join(out)
+
+
+def run(raw_dir: Path, out_dir: Path) -> None:
+    documents = load_documents(raw_dir)
+    records = clause_records(documents) + measure_records(documents)
+    # Records by document, clauses first, each kept in reading order (the sort is stable).
+    records.sort(key=lambda r: (r.doc_id, r.record_type))
+    write_tables(out_dir, [(TAGS, tag_rows(records))])
