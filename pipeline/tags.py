@@ -117,9 +117,29 @@ def parse_rules(data: dict[str, Any], path: Path | str = RULES_PATH) -> RuleSet:
             if not terms:
                 raise SourceError(path, f"{family}/{tag}: no terms")
             rules.append(TagRule(family, tag, spec.get("description", ""), tuple(dict.fromkeys(terms))))
-    words = [_norm(w) for w in data.get("dictionary", [])] + [t for r in rules for t in r.terms]
+    words = tuple(sorted({_norm(w) for w in data.get("dictionary", [])} | {t for r in rules for t in r.terms}))
+    distinct = {(_norm(a), _norm(b)) for a, b in data.get("distinct_compounds", [])}
+    overlaps = hidden_terms(rules, words, distinct)
+    if overlaps:
+        raise SourceError(path, "a word hides the term of another tag (list it there too, or declare it in "
+                                "distinct_compounds): " + "; ".join(overlaps))
     titles = {f: families[f].get("title", f) for f in FAMILIES}
-    return RuleSet(tuple(rules), tuple(sorted(set(words))), titles)
+    return RuleSet(tuple(rules), words, titles)
+
+
+def hidden_terms(rules: list[TagRule], words: Iterable[str], distinct: set[tuple[str, str]]) -> list[str]:
+    """Matching is on whole tokens, and every word of the dictionary comes out as one token, so a
+    word that contains a tag's term (康复救助 contains 救助) hides that term unless the word is
+    listed under the tag as well."""
+    out = []
+    for word in words:
+        for rule in rules:
+            if word in rule.terms:
+                continue
+            for term in rule.terms:
+                if term != word and term in word and (word, term) not in distinct:
+                    out.append(f"{word} contains {term} ({rule.family}/{rule.tag})")
+    return out
 
 
 @lru_cache(maxsize=1)
