@@ -222,24 +222,28 @@ def clauses_available() -> bool:
 
 
 def clause_records(documents: list[Document]) -> list[TaggedRecord]:
-    """The clauses of every plan version, when the clauses stage exists; heading and text are
-    tagged together, since a heading often names the link (做好救助管理等服务)."""
+    """The clauses of every plan version, when the clauses stage exists. A 一、 clause keeps its
+    title in `heading` apart from its text, a lower one repeats its first sentence there: the
+    heading is tagged with the text when the text does not already hold it, since a heading often
+    names the link (做好救助管理等服务)."""
     if not clauses_available():
         return []
-    from pipeline import clauses
+    from pipeline.clauses import parse_outline
+    from pipeline.plan import split_plan
     records = []
     for doc in plan_versions(documents):
         try:
-            rows = clauses.clause_rows(doc)
+            clauses = parse_outline(split_plan(doc))
         except SourceError as error:
             report_problem(error)
             continue
-        for row in rows:
-            text = "".join(part for part in (row.get("heading"), row.get("text")) if part)
-            if not text:
-                continue
-            records.append(TaggedRecord(row["doc_id"], "clause", row["clause_id"], text,
-                                        row["source_file"], row["line_start"], row["line_end"]))
+        for c in clauses:
+            heading, text = c.heading or "", c.text or ""
+            if normalize_key(heading) not in normalize_key(text):
+                text = heading + "\n" + text
+            if text.strip():
+                records.append(TaggedRecord(c.doc_id, "clause", c.clause_id, text, c.source_file,
+                                            c.line_start, c.line_end))
     return records
 
 

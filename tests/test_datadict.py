@@ -92,11 +92,11 @@ def test_markdown_lists_every_table_and_column():
 
 def test_update_readme_replaces_only_between_markers(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"# T\n\nbefore\n\n{START_MARKER}\nold\n{END_MARKER}\n\nafter\n", encoding="utf-8")
+    readme.write_text(f"# T\n\nbefore\n\n{START_MARKER}\nSTALE-DICTIONARY\n{END_MARKER}\n\nafter\n", encoding="utf-8")
     assert update_readme(readme)
     text = readme.read_text(encoding="utf-8")
     assert text.startswith("# T\n\nbefore\n\n" + START_MARKER + "\n") and text.endswith(END_MARKER + "\n\nafter\n")
-    assert "old" not in text and "### `documents`" in text
+    assert "STALE-DICTIONARY" not in text and "### `documents`" in text
     assert not update_readme(readme)  # idempotent
     with pytest.raises(PipelineError, match="markers"):
         replace_between_markers("no markers here", "x")
