@@ -28,9 +28,10 @@ DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
 CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv
 ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
 CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
-CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
+TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
+DATAPACKAGE := $(DATA)/datapackage.json
 
-.PHONY: help all data venv test bench clean clean-data
+.PHONY: help all data venv test bench readme clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,7 +47,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(CHANGES) ## run every stage (only what changed)
+data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(DATAPACKAGE) ## run every stage (only what changed)
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	@echo "== documents: every document in $(RAW)"
@@ -64,9 +65,17 @@ $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 	@echo "== consultation: facts of the public consultation"
 	$(call stage,consultation)
 
-$(CHANGES) &: pipeline/changes.py $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
-	@echo "== changes: audit consecutive plan versions"
-	$(call stage,changes)
+$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/clauses.py $(STAGE_INPUTS)
+	@echo "== tags: links, 4P and target groups of every clause and measure"
+	$(call stage,tags)
+
+# The dictionary is built from the table specs in the stage modules.
+$(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py) | $(INSTALLED)
+	@echo "== datadict: data/datapackage.json"
+	$(call stage,datadict)
+
+readme: $(DATAPACKAGE) ## render the data dictionary into README.md
+	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md
 
 bench: all ## time the stages and `make all` (median of 5 runs) into data/quality/bench.json
 	$(PYTHON) scripts/bench.py

@@ -23,7 +23,9 @@ STAGES: dict[str, tuple[str, str]] = {
     "clauses": ("pipeline.clauses", "clauses, responsibilities: the outline of each plan version and who does what"),
     "annex": ("pipeline.annex", "annex_measures + quality/annex_*: the 重点任务推进表 rebuilt as unit x phase x measure"),
     "consultation": ("pipeline.consultation", "consultation: organiser, period, channels, timeline, figures"),
+    "tags": ("pipeline.tags", "tags: rule-based links / 4P / target-group tags of every clause and measure"),
     "changes": ("pipeline.changes", "changes + reports/: what changed between consecutive plan versions"),
+    "datadict": ("pipeline.datadict", "datapackage.json: the data dictionary of every table"),
 }
 
 

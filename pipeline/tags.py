@@ -73,6 +73,8 @@ class TagRule:
     tag: str
     description: str
     terms: tuple[str, ...]  # own terms and the terms of included tags, normalised, deduplicated
+    includes: tuple[str, ...] = ()  # family/tag of the tags whose terms count too
+    own_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def parse_rules(data: dict[str, Any], path: Path | str = RULES_PATH) -> RuleSet:
                 terms += own[ref]
             if not terms:
                 raise SourceError(path, f"{family}/{tag}: no terms")
-            rules.append(TagRule(family, tag, spec.get("description", ""), tuple(dict.fromkeys(terms))))
+            rules.append(TagRule(family, tag, spec.get("description", ""), tuple(dict.fromkeys(terms)),
+                                 tuple(spec.get("includes", [])), own[f"{family}/{tag}"]))
     words = tuple(sorted({_norm(w) for w in data.get("dictionary", [])} | {t for r in rules for t in r.terms}))
     distinct = {(_norm(a), _norm(b)) for a, b in data.get("distinct_compounds", [])}
     overlaps = hidden_terms(rules, words, distinct)
@@ -263,7 +266,8 @@ def rules_markdown(rules: RuleSet | None = None) -> str:
     rules = rules or load_rules()
     out = ["| family | tag | terms (a token equal to one of them triggers the tag) |", "|---|---|---|"]
     for r in rules.rules:
-        out.append(f"| {r.family} | {r.tag} | {'、'.join(r.terms)} |")
+        parts = [f"all terms of {ref}" for ref in r.includes] + (["、".join(r.own_terms)] if r.own_terms else [])
+        out.append(f"| {r.family} | {r.tag} | {'; plus '.join(parts)} |")
     return "\n".join(out)
 
 
