@@ -29,6 +29,7 @@ CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.
 ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
 CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
 TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
+CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
 DATAPACKAGE := $(DATA)/datapackage.json
 
 .PHONY: help all data venv test bench readme clean clean-data
@@ -47,7 +48,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(DATAPACKAGE) ## run every stage (only what changed)
+data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) ## run every stage (only what changed)
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	@echo "== documents: every document in $(RAW)"
@@ -68,6 +69,11 @@ $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 $(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/clauses.py $(STAGE_INPUTS)
 	@echo "== tags: links, 4P and target groups of every clause and measure"
 	$(call stage,tags)
+
+# The audit reads the upstream datasets, not the sources: it reruns when they change.
+$(CHANGES) &: pipeline/changes.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
+	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
+	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
 $(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py) | $(INSTALLED)

@@ -157,7 +157,7 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
 # --------------------------------------------------------------------------- tokens
 
 @lru_cache(maxsize=4)
-def _tokenizer(words: tuple[str, ...]) -> "jieba.Tokenizer":
+def jieba_tokenizer(words: tuple[str, ...]) -> "jieba.Tokenizer":
     import jieba  # imported here: only this stage pays for it
     jieba.setLogLevel(60)
     tokenizer = jieba.Tokenizer()
@@ -169,7 +169,7 @@ def _tokenizer(words: tuple[str, ...]) -> "jieba.Tokenizer":
 
 def tokenize(text: str, rules: RuleSet | None = None) -> list[str]:
     rules = rules or load_rules()
-    return [t for t in _tokenizer(rules.dictionary).cut(normalize_key(text), HMM=False) if t.strip()]
+    return [t for t in jieba_tokenizer(rules.dictionary).cut(normalize_key(text), HMM=False) if t.strip()]
 
 
 @dataclass(frozen=True)
