@@ -5,6 +5,8 @@ SHELL := bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+# Independent stages run side by side on every core; output stays grouped per stage.
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 1) --output-sync=target
 
 RAW ?= raw
 DATA ?= data
