@@ -139,21 +139,25 @@ def align(old: list[Item], new: list[Item], scope: str, audit: Audit) -> None:
     audit.changes.extend(Change(scope, "added", None, b) for b in new_left)
 
 
+def _joins(parts: list[Item], wholes: list[Item]) -> list[tuple[Item, Item, Item]]:
+    """(whole, first, second) where two consecutive parts join up into one whole; all three are
+    taken out of their lists."""
+    found = []
+    for first, second in zip(list(parts), list(parts)[1:]):
+        whole = next((w for w in wholes if w.loose == first.loose + second.loose), None)
+        if whole is not None and first in parts and second in parts:
+            parts.remove(first)
+            parts.remove(second)
+            wholes.remove(whole)
+            found.append((whole, first, second))
+    return found
+
+
 def _splits_and_merges(old_left: list[Item], new_left: list[Item], scope: str, audit: Audit) -> None:
-    for first, second in zip(list(new_left), list(new_left)[1:]):
-        whole = next((a for a in old_left if a.loose == first.loose + second.loose), None)
-        if whole is not None and first in new_left and second in new_left:
-            old_left.remove(whole)
-            new_left.remove(first)
-            new_left.remove(second)
-            audit.changes.append(Change(scope, "split", whole, first, extra_new=second))
-    for first, second in zip(list(old_left), list(old_left)[1:]):
-        whole = next((b for b in new_left if b.loose == first.loose + second.loose), None)
-        if whole is not None and first in old_left and second in old_left:
-            new_left.remove(whole)
-            old_left.remove(first)
-            old_left.remove(second)
-            audit.changes.append(Change(scope, "merged", first, whole, extra_old=second))
+    for whole, first, second in _joins(new_left, old_left):
+        audit.changes.append(Change(scope, "split", whole, first, extra_new=second))
+    for whole, first, second in _joins(old_left, new_left):
+        audit.changes.append(Change(scope, "merged", first, whole, extra_old=second))
 
 
 def audit(old: Version, new: Version) -> Audit:
