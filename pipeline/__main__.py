@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
     for problem in problems:
-        print(f"error: {problem} (skipped; other sources processed)", file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
     return EXIT_SOURCES_SKIPPED if problems else 0
 
 

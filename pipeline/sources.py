@@ -212,12 +212,14 @@ def collect_problems() -> Iterator[list[str]]:
         _problems.reset(token)
 
 
-def report_problem(error: SourceError) -> None:
+def report_problem(error: SourceError, consequence: str = "skipped") -> None:
+    """Record a problem (and what was done about it) when the command line collects them."""
     problems = _problems.get()
     if problems is None:
         raise error
-    if str(error) not in problems:
-        problems.append(str(error))
+    message = f"{error} ({consequence})" if consequence else str(error)
+    if message not in problems:
+        problems.append(message)
 
 
 def load_documents(raw_dir: Path) -> list[Document]:
@@ -246,7 +248,7 @@ def load_documents(raw_dir: Path) -> list[Document]:
             other = by_number.setdefault(key, doc)
             if other is not doc:
                 report_problem(SourceError(doc.source.name, f"claims document number {doc.doc_number} "
-                                                            f"like {other.source.name}; both kept"))
+                                                            f"like {other.source.name}"), "both kept")
     ids = [d.doc_id for d in documents]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

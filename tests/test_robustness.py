@@ -1,0 +1,56 @@
+"""Bad input: each problem is named in one line, the right exit status, the other sources processed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTICE = (ROOT / "raw" / "luan-2022-49-issued-notice.txt").read_text(encoding="utf-8")
+PAGE = (ROOT / "raw" / "luan-2022-consultation-page.txt").read_text(encoding="utf-8")
+
+
+def run_all(raw: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+
+
+def test_a_notice_without_an_annex_still_gives_its_clauses(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "no-annex.txt").write_text(NOTICE[:NOTICE.index(" 附件\n")], encoding="utf-8")
+    result = run_all(raw, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_parquet(tmp_path / "out" / "clauses.parquet")) == 11
+    assert len(pd.read_parquet(tmp_path / "out" / "annex_measures.parquet")) == 0
+
+
+def test_an_annex_with_a_column_missing_is_named_and_the_rest_processed(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = PAGE.splitlines()
+    # The 2030 column says 做好总结… in every row: without it the rows have three cells for four columns.
+    (raw / "page.txt").write_text("\n".join(ln for ln in lines if not ln.startswith("做好总结")), encoding="utf-8")
+    (raw / "notice.txt").write_text(NOTICE, encoding="utf-8")
+    result = run_all(raw, tmp_path / "out")
+    assert result.returncode == 1
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 2 and all(e.startswith("error: page.txt: annex row 市公安局 at line") for e in errors)
+    assert "3 cells for 4 columns" in errors[0]
+    measures = pd.read_parquet(tmp_path / "out" / "annex_measures.parquet")
+    assert set(measures["doc_id"]) == {"notice"}  # the issued notice's annex is still rebuilt
+
+
+def test_two_files_claiming_one_document_number_are_both_kept_and_named(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(NOTICE, encoding="utf-8")
+    (raw / "b.txt").write_text(NOTICE.replace("2022 年 4 月 6 日", "2022 年 4 月 8 日"), encoding="utf-8")
+    result = run_all(raw, tmp_path / "out")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: b.txt: claims document number 六政办秘〔2022〕49号 like a.txt (both kept)"
+    documents = pd.read_parquet(tmp_path / "out" / "documents.parquet")
+    assert list(documents["doc_id"]) == ["a", "b"]
