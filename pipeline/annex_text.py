@@ -83,6 +83,7 @@ class Segment:
     unit_lines: list[TextLine]
     lines: list[TextLine]
     new_row: bool
+    page: int = 0
 
 
 @dataclass
@@ -251,13 +252,13 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
     """Cut the body into row segments: a new row starts where a unit name is read down the page."""
     segments: list[Segment] = []
     row_unit, unit_done = "", True
-    for page in _pages(lines):
+    for page_no, page in enumerate(_pages(lines)):
         current: Segment | None = None
 
         def content(chunk: list[TextLine]) -> None:
             nonlocal current
             if current is None:  # the page opens with the previous row's continuation
-                current = Segment([], [], new_row=False)
+                current = Segment([], [], new_row=False, page=page_no)
                 segments.append(current)
             current.lines.extend(chunk)
 
@@ -278,7 +279,7 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
                 early = [t for t in complete if t < len(run) and _unit_start(run[t:]) is not None
                          and any(is_unit_name(run[m:]) for m in range(t, len(run)))]
                 take = early[0] if early else (complete[-1] if complete else len(run))
-                current = Segment(page[i:i + take], [], new_row=False)
+                current = Segment(page[i:i + take], [], new_row=False, page=page_no)
                 segments.append(current)
                 row_unit += run[:take]
                 unit_done = is_unit_name(row_unit)
@@ -287,7 +288,7 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
             elif (start := _unit_start(run)) is not None:
                 if start:
                     content(page[i:i + start])
-                current = Segment(page[i + start:j], [], new_row=True)
+                current = Segment(page[i + start:j], [], new_row=True, page=page_no)
                 segments.append(current)
                 row_unit = run[start:]
                 unit_done = is_unit_name(row_unit)
@@ -412,9 +413,13 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
 
 
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
-                 final: bool) -> list[tuple[float, list[list[TextLine]]]]:
+                 final: bool, height: int | None = None) -> list[tuple[float, list[list[TextLine]]]]:
     """Plausible cuts of a segment. When the row goes on over the page break, the page height is
-    unknown: every height near a block height of the free cut is tried."""
+    unknown unless given: every height near a block height of the free cut is tried."""
+    if height is not None and not final and height > 0:
+        cost, blocks = _cut_segment(segment, widths, states, final, height)
+        if cost < INF:
+            return [(cost, blocks)]
     cost, blocks = _cut_segment(segment, widths, states, final)
     if final:
         return [(cost, blocks)] if cost < INF else []
@@ -453,38 +458,71 @@ def _copy_states(states: list[ColumnState]) -> list[ColumnState]:
     return [ColumnState(list(st.lines), st.open, st.last_label, st.reached_bottom) for st in states]
 
 
-def _decode(segments: list[Segment], widths: list[float]) -> tuple[float, list[_Row]]:
+def _decode(segments: list[Segment], widths: list[float],
+            forced: dict[int, int] | None = None) -> tuple[float, list[_Row], list[int]]:
     """Read every row, segment by segment, keeping the few best readings of each row so far: a
-    cut that looks fine on one page can be refuted by what the next page continues."""
+    cut that looks fine on one page can be refuted by what the next page continues.
+
+    Returns the cost, the rows, and the height each segment takes on its page. `forced` fixes the
+    height of some segments cut by a page break (see `_page_heights`).
+    """
+    forced = forced or {}
     rows: list[_Row] = []
+    heights: list[int] = []
     total = 0.0
     start = 0
     while start < len(segments):
         end = start + 1
         while end < len(segments) and not segments[end].new_row:
             end += 1
-        beams: list[tuple[float, list[ColumnState]]] = [(0.0, [ColumnState() for _ in widths])]
+        beams: list[tuple[float, list[ColumnState], list[int]]] = [(0.0, [ColumnState() for _ in widths], [])]
         for s in range(start, end):
             final = s + 1 == end
-            grown: list[tuple[float, list[ColumnState]]] = []
-            for cost, states in beams:
-                for option_cost, blocks in _cut_options(segments[s], widths, states, final):
+            grown: list[tuple[float, list[ColumnState], list[int]]] = []
+            for cost, states, seg_heights in beams:
+                for option_cost, blocks in _cut_options(segments[s], widths, states, final, forced.get(s)):
                     new_states = _copy_states(states)
                     tallest = max([len(b) for b in blocks] + [len(segments[s].unit_lines)])
                     for state, block, width in zip(new_states, blocks, widths):
                         _update(state, block, width)
                         state.reached_bottom = bool(block) and len(block) == tallest
                     extra = sum(1.0 for st in new_states if st.open) if final else 0.0
-                    grown.append((cost + option_cost + extra, new_states))
+                    grown.append((cost + option_cost + extra, new_states, seg_heights + [tallest]))
             if not grown:
-                return INF, rows
+                return INF, rows, heights
             grown.sort(key=lambda g: g[0])
             beams = grown[:BEAM]
-        cost, states = beams[0]
+        cost, states, seg_heights = beams[0]
         total += cost
+        heights += seg_heights
         rows.append(_Row([ln for seg in segments[start:end] for ln in seg.unit_lines], states))
         start = end
-    return total, rows
+    return total, rows, heights
+
+
+def _page_heights(segments: list[Segment], heights: list[int]) -> dict[int, int]:
+    """Heights that the page length implies for the segments cut by a page break.
+
+    Every page between the first and the last holds the same number of lines, so the segment a
+    page break cuts takes what the other segments on its page leave. The page length is the one
+    most pages of a first reading agree on.
+    """
+    pages: dict[int, list[int]] = {}
+    for k, seg in enumerate(segments):
+        pages.setdefault(seg.page, []).append(k)
+    middle = sorted(pages)[1:-1]
+    totals = [sum(heights[k] for k in pages[p]) for p in middle]
+    if len(totals) < 2:
+        return {}
+    length = max(sorted(set(totals)), key=totals.count)
+    if totals.count(length) * 2 <= len(totals):
+        return {}
+    forced = {}
+    for p in middle:
+        last = pages[p][-1]
+        if last + 1 < len(segments) and not segments[last + 1].new_row:  # the row goes on over the break
+            forced[last] = length - sum(heights[k] for k in pages[p][:-1])
+    return forced
 
 
 def _width_candidates(lines: list[TextLine]) -> list[float]:
@@ -554,7 +592,13 @@ def _best_widths(segments: list[Segment], candidates: list[float],
     Few combinations are tried exhaustively; many by coordinate descent from the widest reading.
     """
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
-        cost, rows = _decode(segments, list(widths))
+        cost, rows, heights = _decode(segments, list(widths))
+        if cost < INF:
+            forced = _page_heights(segments, heights)
+            if forced:
+                second = _decode(segments, list(widths), forced)
+                if second[0] < INF:
+                    cost, rows = second[0], second[1]
         return cost, list(widths), rows
 
     if len(candidates) ** n_columns <= EXHAUSTIVE_LIMIT:
