@@ -60,7 +60,6 @@ class TextLine:
     page: int | None
     page_start: bool = False
     forced_break: bool = False  # a merged-line piece: the next piece opens the next column
-    from_merge: bool = False
 
     @property
     def width(self) -> float:
@@ -233,7 +232,7 @@ def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine]
                                    ln.lineno, ln.lineno, text=ln.text))
         for k, piece in enumerate(pieces):
             out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
-                                forced_break=k < len(pieces) - 1, from_merge=True))
+                                forced_break=k < len(pieces) - 1))
     return out, issues
 
 

@@ -152,7 +152,8 @@ def write_tables(out_dir: Path, tables: Iterable[tuple[TableSpec, Iterable[Any]]
     temporary file.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    for spec, _ in tables if isinstance(tables, list) else []:
+    tables = list(tables)
+    for spec, _ in tables:
         # Temporary files of a run that was killed are not outputs: clear them.
         for stale in out_dir.glob(f".{spec.name}.*.tmp"):
             stale.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ import re
 import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Characters that are punctuation in either width; used to tell punctuation-only edits apart.
 _PUNCT_CATEGORIES = ("P", "S")
 
@@ -24,10 +23,6 @@ def normalize_key(text: str) -> str:
 def strip_punctuation(text: str) -> str:
     """Comparison key with punctuation and symbols removed as well."""
     return "".join(ch for ch in normalize_key(text) if not unicodedata.category(ch).startswith(_PUNCT_CATEGORIES))
-
-
-def is_cjk(ch: str) -> bool:
-    return bool(_CJK.match(ch))
 
 
 def display_width(text: str) -> float:
