@@ -48,10 +48,28 @@ def measure(name: str, cmd: list[str], runs: int, setup=None) -> dict:
             "target_s": TARGETS.get(name)}
 
 
+def time_corpus(count: int, scratch: Path) -> dict:
+    """Corpus mode on `count` generated notices: one run (it is long), wall time and CPU use."""
+    corpus, out = scratch / f"corpus-{count}", scratch / f"corpus-{count}-out"
+    subprocess.run([PYTHON, str(ROOT / "scripts" / "make_corpus.py"), str(corpus), str(count)], check=True)
+    start_cpu = os.times()
+    start = time.perf_counter()
+    proc = subprocess.run([PYTHON, "-m", "pipeline", "corpus", str(corpus), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    end_cpu = os.times()
+    cpu = (end_cpu.children_user - start_cpu.children_user) + (end_cpu.children_system - start_cpu.children_system)
+    failed = sum(1 for line in proc.stderr.splitlines() if line.startswith("error:"))
+    return {"documents": count, "wall_s": round(wall, 2), "ms_per_document": round(1000 * wall / count, 1),
+            "cpu_percent": round(100 * cpu / wall), "failed": failed}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "quality" / "bench.json")
+    parser.add_argument("--corpus", default="200,1000",
+                        help="sizes of generated corpora to time corpus mode on, comma-separated ('' to skip)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     data = scratch / "data"
@@ -64,14 +82,18 @@ def main() -> int:
     from pipeline.__main__ import available_stages
     for stage in available_stages():
         results.append(measure(f"stage {stage}", [PYTHON, "-m", "pipeline", stage, "--out", str(data)], args.runs))
+    corpus_results = [time_corpus(int(n), scratch) for n in args.corpus.split(",") if n.strip()]
     shutil.rmtree(scratch, ignore_errors=True)
 
     print(f"{'what':32} {'median s':>9} {'min':>7} {'max':>7} {'peak MB':>8} {'target s':>9}")
     for r in results:
         target = f"{r['target_s']:.1f}" if r["target_s"] else ""
         print(f"{r['name']:32} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} {r['peak_mb']:8.1f} {target:>9}")
+    for c in corpus_results:
+        print(f"corpus of {c['documents']:>5} notices: {c['wall_s']:.1f} s, {c['ms_per_document']:.1f} ms per document, "
+              f"{c['cpu_percent']:.0f}% CPU on {os.cpu_count()} cores, {c['failed']} failed")
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
-              "results": results, "peak_memory_target_mb": PEAK_MEMORY_TARGET_MB}
+              "results": results, "corpus": corpus_results, "peak_memory_target_mb": PEAK_MEMORY_TARGET_MB}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     missed = [r["name"] for r in results if r["target_s"] and r["median_s"] > r["target_s"]]

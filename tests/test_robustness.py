@@ -54,3 +54,15 @@ def test_two_files_claiming_one_document_number_are_both_kept_and_named(tmp_path
     assert result.stderr.strip() == "error: b.txt: claims document number 六政办秘〔2022〕49号 like a.txt (both kept)"
     documents = pd.read_parquet(tmp_path / "out" / "documents.parquet")
     assert list(documents["doc_id"]) == ["a", "b"]
+
+
+def test_a_table_cut_off_mid_row_is_named_with_its_line(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = NOTICE.splitlines()
+    (raw / "cut.txt").write_text("\n".join(lines[:lines.index("年人员。") + 1]), encoding="utf-8")
+    result = run_all(raw, tmp_path / "out")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: cut.txt: annex table ends mid-row at line")
+    assert "Traceback" not in result.stderr
+    assert len(pd.read_parquet(tmp_path / "out" / "clauses.parquet")) == 11
