@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.plan import PlanParts, split_plan
+from pipeline.responsibilities import RESPONSIBILITIES, parse_responsibilities
 from pipeline.errors import SourceError
 from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
 from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
@@ -152,8 +153,6 @@ def clause_rows(versions: list[Document]) -> list[dict[str, Any]]:
 
 
 def run(raw_dir: Path, out_dir: Path) -> None:
-    from pipeline.responsibilities import RESPONSIBILITIES, parse_responsibilities
-
     clauses: list[Clause] = []
     responsibilities = []
     for doc in plan_versions(load_documents(raw_dir)):

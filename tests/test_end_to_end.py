@@ -58,3 +58,10 @@ def test_a_killed_run_leaves_earlier_outputs_whole(fresh, tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert outputs(out) == earlier  # same inputs: every complete file is byte-identical
+
+
+def test_every_dataset_is_in_the_data_dictionary():
+    import json
+    package = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))
+    described = {r["name"] for r in package["resources"]}
+    assert described == {p.stem for p in DATA.glob("*.parquet")}
