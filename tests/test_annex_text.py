@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -11,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from annex_simulator import TidyTable, as_lines, layout, layouts, tidy_tables
 from pipeline.annex_text import _split_merged, is_unit_name, rebuild_annex
 from pipeline.errors import SourceError
-from pipeline.textnorm import normalize_key
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 
