@@ -1,6 +1,7 @@
 """Stage `annex`: the 重点任务推进表 of every plan version as unit x phase x measure.
 
-An annex laid out as broken PDF text (the unit column read one character per line) is rebuilt by
+An annex read from a table in the file itself (DOCX, ruled PDF) is read cell by cell by
+`pipeline.annex_cells.parse_cell_annex`. An annex laid out as broken PDF text (the unit column read one character per line) is rebuilt by
 `pipeline.annex_text.rebuild_annex`; a clean cell-by-cell linearisation is read by
 `pipeline.annex_linear.parse_linear_annex`. Every rebuilt table is cross-checked against every clean
 one: the measures must agree on their normalised text, and the true differences are reported.
@@ -50,7 +51,7 @@ ANNEX_MEASURES = TableSpec(
 @dataclass
 class ParsedAnnex:
     document: Document
-    method: str  # rebuilt | linear
+    method: str  # table (cells from the file's structure) | rebuilt (from broken text) | linear
     table: AnnexTable
     lines: list[Line]
 
@@ -67,6 +68,9 @@ def parse_annex(doc: Document) -> ParsedAnnex | None:
     lines = split_plan(doc).annex
     if not any(ln.text.strip() for ln in lines):
         return None
+    if any(ln.cell is not None for ln in lines):
+        from pipeline.annex_cells import parse_cell_annex
+        return ParsedAnnex(doc, "table", parse_cell_annex(lines, doc.source.name), lines)
     if is_broken_layout(lines):
         from pipeline.annex_text import rebuild_annex
         return ParsedAnnex(doc, "rebuilt", rebuild_annex(lines, doc.source.name), lines)
@@ -152,7 +156,7 @@ def quality_report(parsed: list[ParsedAnnex]) -> dict[str, Any]:
             "characters": character_accounting(p),
         })
     rebuilt = [p for p in parsed if p.method == "rebuilt"]
-    clean = [p for p in parsed if p.method == "linear"]
+    clean = [p for p in parsed if p.method in ("linear", "table")]
     checks = [cross_check(r, c) for r in rebuilt for c in clean]
     return {"tables": tables, "cross_checks": checks}
 

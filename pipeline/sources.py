@@ -24,10 +24,27 @@ TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 @dataclass(frozen=True)
+class CellRef:
+    """Where a line sits in a table read from the source's structure (a Word or ruled PDF table).
+
+    `row` counts logical rows (a row continued across a page break is one row); `col` is the first
+    grid column the cell covers and `colspan` how many it covers.
+    """
+    table: int
+    row: int
+    col: int
+    colspan: int = 1
+
+
+@dataclass(frozen=True)
 class Line:
+    """One line of a source. For a text file `lineno` is the line number; for a PDF it counts the
+    text lines read off the pages in order; for a DOCX it counts paragraphs in document order."""
     text: str
     lineno: int
     page: int | None = None
+    cell: CellRef | None = None
+    wrapped: bool = False  # broken by the layout, not by the author: the paragraph goes on
 
 
 @dataclass
@@ -102,10 +119,12 @@ def read_source(path: Path, raw_dir: Path | None = None) -> Source:
     if not data.strip():
         raise SourceError(path, "file is empty")
     fmt = sniff_format(data)
-    if fmt != "txt":
-        raise SourceError(path, f"{fmt.upper()} sources are not supported yet; provide the extracted text")
-    text = decode_text(data, path)
-    lines = [Line(t, i) for i, t in enumerate(text.splitlines(), start=1)]
+    if fmt == "txt":
+        text = decode_text(data, path)
+        lines = [Line(t, i) for i, t in enumerate(text.splitlines(), start=1)]
+    else:
+        from pipeline.readers import read_lines
+        lines = read_lines(fmt, data, path)
     name = path.relative_to(raw_dir).as_posix() if raw_dir else path.name
     return Source(path, name, hashlib.sha256(data).hexdigest(), fmt, lines)
 

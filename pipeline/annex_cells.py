@@ -1,0 +1,128 @@
+"""Read an annex table whose cells the source itself delimits (a Word table, a ruled PDF table).
+
+The readers tag every line of a table with its `CellRef`, so nothing has to be inferred about
+where a cell ends. What is left to read is the table's form: header rows come before the first
+row whose first cell is a unit name; each later column's phase is the lowest header cell above
+it (a spanning heading such as 年度推进举措 gives way to the years under it); a row with an empty
+unit cell continues the row above (a vertically merged unit); and a cell's lines are cut into
+measures at paragraphs and at item numbers (1., 2., …), which rise within a cell.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
+from pipeline.annex_text import LABEL, is_unit_name
+from pipeline.errors import SourceError
+from pipeline.sources import CellRef, Line
+from pipeline.textnorm import join_lines, normalize_key
+
+
+@dataclass
+class GridCell:
+    ref: CellRef
+    lines: list[Line]
+
+    @property
+    def text(self) -> str:
+        return join_lines([ln.text for ln in self.lines])
+
+
+def _cells(lines: list[Line]) -> tuple[int, dict[int, list[GridCell]]]:
+    """The cells of the first table in `lines`, grouped by row."""
+    table = next(ln.cell.table for ln in lines if ln.cell is not None)
+    by_ref: dict[CellRef, GridCell] = {}
+    for ln in lines:
+        if ln.cell is not None and ln.cell.table == table:
+            by_ref.setdefault(ln.cell, GridCell(ln.cell, [])).lines.append(ln)
+    rows: dict[int, list[GridCell]] = defaultdict(list)
+    for cell in by_ref.values():
+        rows[cell.ref.row].append(cell)
+    for row in rows.values():
+        row.sort(key=lambda c: c.ref.col)
+    return table, dict(sorted(rows.items()))
+
+
+def _unit_cell(row: list[GridCell]) -> GridCell | None:
+    return next((c for c in row if c.ref.col == 0), None)
+
+
+def _is_unit_row(row: list[GridCell]) -> bool:
+    unit = _unit_cell(row)
+    return unit is not None and is_unit_name(normalize_key(unit.text)) and not LABEL.match(unit.text)
+
+
+def _phases(header: list[list[GridCell]], columns: int) -> list[str]:
+    phases = []
+    for col in range(1, columns):
+        covering = [c for row in header for c in row if c.ref.col <= col < c.ref.col + c.ref.colspan]
+        phases.append(covering[-1].text.strip() if covering else "")
+    return phases
+
+
+def _measures(cell: GridCell) -> list[tuple[str, list[Line]]]:
+    """(label, lines) per measure: a paragraph opens a measure, and so does a line whose item
+    number rises (a PDF cannot always tell a wrapped line from a paragraph's last one)."""
+    items: list[tuple[str, list[Line]]] = []
+    previous: int | None = None
+    wrapped = False
+    for ln in cell.lines:
+        m = LABEL.match(ln.text.strip())
+        number = int(normalize_key(m.group(1))) if m else None
+        rises = number is not None and (previous is None or number > previous)
+        if not items or rises or not wrapped:
+            items.append((normalize_key(m.group(1)) if m else "", []))
+            previous = number if number is not None else previous
+        items[-1][1].append(ln)
+        wrapped = ln.wrapped
+    return items
+
+
+def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
+    table, rows = _cells(lines)
+    ordered = list(rows.values())
+    first_unit = next((k for k, row in enumerate(ordered) if _is_unit_row(row)), None)
+    if first_unit is None:
+        raise SourceError(source, f"annex table {table + 1} has no row whose first cell is a unit name")
+    header, body = ordered[:first_unit], ordered[first_unit:]
+    columns = max(c.ref.col + c.ref.colspan for row in ordered for c in row)
+    phases = _phases(header, columns)
+    if not all(phases):
+        raise SourceError(source, f"annex table {table + 1}: a column has no heading")
+
+    measures: list[AnnexMeasure] = []
+    issues: list[QualityIssue] = []
+    unit, order, seq_in = "", 0, defaultdict(int)
+    last_label: dict[int, int] = {}
+    for row in body:
+        unit_cell = _unit_cell(row)
+        if unit_cell is not None and unit_cell.text.strip():
+            if not _is_unit_row(row):
+                raise SourceError(source, f"annex row at line {unit_cell.lines[0].lineno}: "
+                                          f"{unit_cell.text!r} is not a unit name")
+            unit, order, seq_in, last_label = unit_cell.text.strip(), order + 1, defaultdict(int), {}
+        for cell in row:
+            if cell.ref.col == 0:
+                continue
+            p = cell.ref.col
+            phase = phases[p - 1]
+            if cell.ref.colspan > 1:
+                issues.append(QualityIssue("cells_merged", f"one cell spans {cell.ref.colspan} columns; "
+                                           f"its measures are given to {phase}", cell.lines[0].lineno,
+                                           cell.lines[-1].lineno, unit, phase, cell.text))
+            for label, item in _measures(cell):
+                seq_in[p] += 1
+                text = join_lines([ln.text for ln in item])
+                m = LABEL.match(text)
+                measures.append(AnnexMeasure(unit, order, phase, p, seq_in[p], label,
+                                             text[m.end():] if label and m else text,
+                                             item[0].lineno, item[-1].lineno, item[0].page, item[-1].page))
+                if label:
+                    number = int(label)
+                    if p in last_label and number != last_label[p] + 1:
+                        issues.append(QualityIssue("numbering_gap", f"item {label} follows item {last_label[p]} "
+                                                   "as printed", item[0].lineno, item[-1].lineno, unit, phase, text))
+                    last_label[p] = number
+    return AnnexTable(phases, measures, issues)

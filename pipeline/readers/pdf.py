@@ -1,0 +1,233 @@
+"""Read a PDF by its geometry: text lines and ruled tables, page by page.
+
+Plain text from a PDF comes out in different shapes depending on the extractor, so this reader
+works from positions instead (pdfplumber's characters, lines and table cells):
+
+- Ruled tables are found from their ruling lines; every cell's text lines are tagged with the
+  cell's place in the grid. A table that runs on from the foot of one page to the top of the next
+  with the same columns is one table; a header row repeated at the top of the next page is dropped;
+  a row whose first cell is empty on the new page continues the row cut at the page break.
+- A cell line that does not end a sentence, or reaches the right edge of its column, was wrapped
+  by the layout, and is marked so that the cell's paragraphs can be rebuilt.
+- Page furniture is removed: lines at the top or bottom of the page that repeat (numbers aside) on
+  at least half of the pages, and page numbers such as '— 3 —'.
+
+`lineno` counts the text lines read, in page and reading order; `page` is the 1-based page number.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pdfplumber
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.psexceptions import PSException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+from pipeline.errors import SourceError
+from pipeline.sources import CellRef, Line
+from pipeline.textnorm import normalize_key
+
+PAGE_NUMBER = re.compile(r"^[—–\-－]?\s*(第\s*)?\d{1,4}\s*(页)?\s*[—–\-－]?$|^第\s*\d+\s*页\s*共\s*\d+\s*页$")
+MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where furniture lives
+# Line-breaking rules can pull characters down to the next line, so a line that stops short but
+# does not end a sentence was still wrapped; one that ends a sentence short of the edge ends its
+# paragraph.
+PARAGRAPH_END = tuple("。！？!?；;")
+EDGE_SLACK = 0.5  # in characters
+COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
+
+
+@dataclass
+class TextRow:
+    text: str
+    top: float
+    bottom: float
+
+
+@dataclass
+class CellText:
+    row: int
+    col: int
+    colspan: int
+    lines: list[tuple[str, bool]]  # (text, wrapped)
+
+
+@dataclass
+class PageTable:
+    top: float
+    bottom: float
+    columns: list[float]  # x of every grid column's left edge, and the table's right edge last
+    rows: list[list[CellText]]
+    page_height: float
+
+    @property
+    def starts_page(self) -> bool:
+        return self.top < self.page_height * (MARGIN_BAND + 0.05)
+
+
+@dataclass
+class PageContent:
+    number: int
+    height: float
+    text: list[TextRow]
+    tables: list[PageTable] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- opening
+
+def _open(data: bytes, path: Path) -> pdfplumber.PDF:
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        _ = pdf.pages  # parses the page tree: a truncated file fails here
+        return pdf
+    except PdfminerException as error:
+        cause = error.args[0] if error.args else error
+        if isinstance(cause, PDFPasswordIncorrect) or "password" in str(cause).lower():
+            raise SourceError(path, "PDF is password-protected; save an unprotected copy in raw/") from None
+        raise SourceError(path, f"is not a readable PDF, damaged or truncated ({type(cause).__name__})") from None
+    except Exception as error:  # pdfminer raises many kinds of errors on damaged files
+        raise SourceError(path, f"is not a readable PDF, damaged or truncated ({type(error).__name__})") from None
+
+
+# --------------------------------------------------------------------------- one page
+
+def _inside(obj: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
+    x = (obj["x0"] + obj["x1"]) / 2
+    y = (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _cell_lines(page, bbox: tuple[float, float, float, float]) -> list[dict]:
+    # By the centre of each character, on the whole page: cropping would clip the characters that
+    # touch a ruling line and so count them in the cell above as well.
+    if not any(_inside(c, [bbox]) for c in page.chars):
+        return []
+    return page.filter(lambda o: o.get("object_type") != "char" or _inside(o, [bbox])).extract_text_lines()
+
+
+def _grid(table) -> list[float]:
+    xs = sorted({round(cell[0], 1) for cell in table.cells} | {round(table.bbox[2], 1)})
+    merged: list[float] = []
+    for x in xs:
+        if not merged or x - merged[-1] > COLUMN_TOLERANCE:
+            merged.append(x)
+    return merged
+
+
+def _read_table(page, table) -> PageTable:
+    columns = _grid(table)
+    rows: list[list[CellText]] = []
+    raw: list[tuple[int, int, int, list[dict]]] = []
+    for r, row in enumerate(table.rows):
+        for bbox in row.cells:
+            if bbox is None:
+                continue
+            col = min(range(len(columns) - 1), key=lambda k: abs(columns[k] - bbox[0]))
+            span = max(1, sum(1 for x in columns[:-1] if bbox[0] - COLUMN_TOLERANCE <= x < bbox[2] - COLUMN_TOLERANCE))
+            raw.append((r, col, span, _cell_lines(page, bbox)))
+    # The full measure of a column is where most of its lines end; punctuation may hang beyond it.
+    ends: dict[tuple[int, int], Counter[float]] = {}
+    for _, col, span, lines in raw:
+        ends.setdefault((col, span), Counter()).update(round(ln["x1"], 1) for ln in lines)
+    right_edge = {key: counts.most_common(1)[0][0] for key, counts in ends.items() if counts}
+    for r, col, span, lines in raw:
+        while len(rows) <= r:
+            rows.append([])
+        cell_lines = []
+        for ln in lines:
+            size = max((c["x1"] - c["x0"] for c in ln["chars"]), default=10.0)
+            wrapped = (not ln["text"].rstrip().endswith(PARAGRAPH_END)
+                       or ln["x1"] >= right_edge[(col, span)] - EDGE_SLACK * size)
+            cell_lines.append((ln["text"], wrapped))
+        rows[r].append(CellText(r, col, span, cell_lines))
+    return PageTable(table.bbox[1], table.bbox[3], columns, rows, page.height)
+
+
+def _read_page(page, number: int) -> PageContent:
+    tables = [t for t in page.find_tables() if len(t.rows) >= 1 and len(_grid(t)) >= 3]
+    boxes = [t.bbox for t in tables]
+    outside = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes))
+    text = [TextRow(ln["text"], ln["top"], ln["bottom"]) for ln in outside.extract_text_lines()]
+    return PageContent(number, page.height, text, [_read_table(page, t) for t in tables])
+
+
+# --------------------------------------------------------------------------- furniture
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", normalize_key(text))
+
+
+def _remove_furniture(pages: list[PageContent]) -> None:
+    def in_margin(row: TextRow, page: PageContent) -> bool:
+        return row.bottom < page.height * MARGIN_BAND or row.top > page.height * (1 - MARGIN_BAND)
+
+    counts = Counter(key for page in pages for key in {_furniture_key(r.text) for r in page.text if in_margin(r, page)})
+    repeated = {key for key, n in counts.items() if n >= 2 and n >= len(pages) / 2}
+    for page in pages:
+        page.text = [r for r in page.text if not (in_margin(r, page) and (
+            _furniture_key(r.text) in repeated or PAGE_NUMBER.fullmatch(normalize_key(r.text))))]
+
+
+# --------------------------------------------------------------------------- whole document
+
+def _same_columns(a: PageTable, b: PageTable) -> bool:
+    return len(a.columns) == len(b.columns) and all(abs(x - y) <= COLUMN_TOLERANCE for x, y in zip(a.columns, b.columns))
+
+
+def _row_key(row: list[CellText]) -> list[tuple[int, str]]:
+    return [(c.col, normalize_key("".join(t for t, _ in c.lines))) for c in row]
+
+
+def read_pdf(data: bytes, path: Path) -> list[Line]:
+    with _open(data, path) as pdf:
+        try:
+            pages = [_read_page(page, k) for k, page in enumerate(pdf.pages, start=1)]
+        except (PSException, PdfminerException, MalformedPDFException) as error:
+            # A damaged content stream surfaces only when its page is read.
+            raise SourceError(path, f"is not a readable PDF, a page is damaged ({type(error).__name__})") from None
+        if not any(p.text or p.tables for p in pages):
+            if any(page.images for page in pdf.pages):
+                raise SourceError(path, "PDF has no text layer (scanned pages?); run OCR on it first, "
+                                        "e.g. ocrmypdf, and put the result in raw/")
+            raise SourceError(path, "PDF holds no text")
+    _remove_furniture(pages)
+
+    lines: list[Line] = []
+    table_no = -1
+    header: list[list[tuple[int, str]]] = []
+    row_no = -1
+    previous: PageTable | None = None  # the table the last page ended with
+    for page in pages:
+        items: list[tuple[float, object]] = [(r.top, r) for r in page.text] + [(t.top, t) for t in page.tables]
+        items.sort(key=lambda item: item[0])
+        for k, (_, item) in enumerate(items):
+            if isinstance(item, TextRow):
+                lines.append(Line(item.text, len(lines) + 1, page.number))
+                previous = None
+                continue
+            continues = k == 0 and previous is not None and _same_columns(previous, item)
+            rows = item.rows
+            if continues:
+                while rows and header and _row_key(rows[0]) in header:
+                    rows = rows[1:]  # the header row repeated on the new page
+            else:
+                table_no, row_no, header = table_no + 1, -1, []
+            for r, row in enumerate(rows):
+                first = next((c for c in row if c.col == 0), None)
+                carried = continues and r == 0 and (first is None or not first.lines)
+                if not carried:
+                    row_no += 1
+                if not continues and row_no < 2:
+                    # A header repeated on the next page is known by being one of the first rows.
+                    header.append(_row_key(row))
+                for cell in row:
+                    ref = CellRef(table_no, row_no, cell.col, cell.colspan)
+                    for text, wrapped in cell.lines:
+                        lines.append(Line(text, len(lines) + 1, page.number, ref, wrapped))
+            previous = item
+    return lines
