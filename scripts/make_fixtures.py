@@ -4,7 +4,9 @@ The issued notice in raw/ is read by the pipeline itself (header, outline, annex
 out the way a government office publishes it: a Word document with the annex as a real table
 (two header rows with merged cells, a unit column so narrow that names wrap, a page-number
 footer), then converted to PDF by LibreOffice, which breaks long rows across pages and draws the
-table's ruling lines. Both files are committed, so tests and CI never need LibreOffice.
+table's ruling lines. Two more PDFs stand for bad input a user will meet: a scanned notice (page
+images, no text layer) and a password-protected one. All are committed, so tests and CI never
+need LibreOffice.
 
     python scripts/make_fixtures.py            # needs Debian's libreoffice-writer-nogui and a CJK font
     python scripts/make_fixtures.py --no-pdf   # DOCX only
@@ -13,6 +15,7 @@ table's ruling lines. Both files are committed, so tests and CI never need Libre
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 import shutil
 import subprocess
 import sys
@@ -154,17 +157,44 @@ def build_docx(doc: Document, out: Path) -> None:
     # python-docx stamps the current time; fixed properties keep the fixture reproducible.
     word.core_properties.author = "pipeline fixtures"
     word.core_properties.revision = 1
+    word.core_properties.created = word.core_properties.modified = datetime(2022, 4, 6)
     word.save(str(out))
 
 
-def convert_to_pdf(docx: Path, out: Path) -> None:
+def convert_to_pdf(docx: Path, out: Path, password: str | None = None) -> None:
     office = shutil.which("soffice") or shutil.which("libreoffice")
     if office is None:
         raise SystemExit("make_fixtures: LibreOffice not found; install Debian's libreoffice-writer-nogui")
+    target = "pdf"
+    if password:
+        target += (':writer_pdf_Export:{"EncryptFile":{"type":"boolean","value":"true"},'
+                   f'"DocumentOpenPassword":{{"type":"string","value":"{password}"}}}}')
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([office, f"-env:UserInstallation=file://{tmp}/profile", "--headless",
-                        "--convert-to", "pdf", "--outdir", tmp, str(docx)], check=True, capture_output=True)
+                        "--convert-to", target, "--outdir", tmp, str(docx)], check=True, capture_output=True)
         shutil.move(Path(tmp) / (docx.stem + ".pdf"), out)
+
+
+def build_scanned_pdf(pdf: Path, out: Path) -> None:
+    """The first page of `pdf` as a picture only, the way a scanner delivers it."""
+    import pdfplumber
+    with tempfile.TemporaryDirectory() as tmp, pdfplumber.open(pdf) as source:
+        picture = Path(tmp) / "page.png"
+        source.pages[0].to_image(resolution=40).original.convert("L").save(picture)
+        word = new_docx()
+        word.add_picture(str(picture), width=Cm(15))
+        docx = Path(tmp) / out.with_suffix(".docx").name
+        word.save(str(docx))
+        convert_to_pdf(docx, out)
+
+
+def build_protected_pdf(out: Path, password: str = "secret") -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        word = new_docx()
+        _paragraph(word, "六安市反对拐卖人口行动实施方案")
+        docx = Path(tmp) / out.with_suffix(".docx").name
+        word.save(str(docx))
+        convert_to_pdf(docx, out, password)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_pdf:
         pdf = args.out / f"{FIXTURE_STEM}.pdf"
         convert_to_pdf(docx, pdf)
-        print(f"wrote {pdf} ({pdf.stat().st_size:,} bytes)")
+        build_scanned_pdf(pdf, args.out / "scanned-notice.pdf")
+        build_protected_pdf(args.out / "password-protected.pdf")
+        for written in (pdf, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
+            print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
 
 
