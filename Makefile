@@ -23,7 +23,7 @@ endef
 # Every source file in the raw folder; README files there are documentation, not sources.
 RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
 CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/consultation_page.py \
-        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py
+        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py)
 STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
 
 DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
@@ -34,7 +34,7 @@ TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
 CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
 DATAPACKAGE := $(DATA)/datapackage.json
 
-.PHONY: help all data venv test bench readme clean clean-data
+.PHONY: help all data venv test bench readme fixtures clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,7 +60,9 @@ $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
 	@echo "== clauses: outline and responsibilities of each plan version"
 	$(call stage,clauses)
 
-$(ANNEX) &: pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py $(STAGE_INPUTS)
+ANNEX_CODE := pipeline/annex.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
+
+$(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
 	@echo "== annex: rebuild the 重点任务推进表"
 	$(call stage,annex)
 
@@ -68,7 +70,7 @@ $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 	@echo "== consultation: facts of the public consultation"
 	$(call stage,consultation)
 
-$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json pipeline/annex.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/clauses.py $(STAGE_INPUTS)
+$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(ANNEX_CODE) pipeline/clauses.py $(STAGE_INPUTS)
 	@echo "== tags: links, 4P and target groups of every clause and measure"
 	$(call stage,tags)
 
@@ -78,12 +80,15 @@ $(CHANGES) &: pipeline/changes.py pipeline/data/domain_terms.txt $(DATA)/documen
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
-$(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py) | $(INSTALLED)
+$(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
 	@echo "== datadict: data/datapackage.json"
 	$(call stage,datadict)
 
 readme: $(DATAPACKAGE) ## render the data dictionary into README.md
 	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md
+
+fixtures: | $(INSTALLED) ## rewrite the DOCX/PDF test fixtures from raw/ (needs LibreOffice; they are committed)
+	$(PYTHON) scripts/make_fixtures.py
 
 bench: all ## time the stages and `make all` (median of 5 runs) into data/quality/bench.json
 	$(PYTHON) scripts/bench.py
