@@ -4,7 +4,7 @@ The issued notice in raw/ is read by the pipeline itself (header, outline, annex
 out the way a government office publishes it: a Word document with the annex as a real table
 (two header rows with merged cells, a unit column so narrow that names wrap, a page-number
 footer), then converted to PDF by LibreOffice, which breaks long rows across pages and draws the
-table's ruling lines. Two more PDFs stand for bad input a user will meet: a scanned notice (page
+table's ruling lines; a second PDF draws the same table without ruling lines. Two more PDFs stand for bad input a user will meet: a scanned notice (page
 images, no text layer) and a password-protected one. All are committed, so tests and CI never
 need LibreOffice.
 
@@ -15,6 +15,8 @@ need LibreOffice.
 from __future__ import annotations
 
 import argparse
+import io
+import zipfile
 from datetime import datetime
 import shutil
 import subprocess
@@ -104,7 +106,7 @@ def _write_plan_body(word, doc: Document) -> None:
         _paragraph(word, reference[-1])
 
 
-def _write_annex(word, doc: Document) -> None:
+def _write_annex(word, doc: Document, ruled: bool) -> None:
     parsed = parse_annex(doc)
     table = parsed.table
     heading = [ln.text.strip() for ln in parsed.lines if ln.text.strip()][:2]
@@ -115,7 +117,7 @@ def _write_annex(word, doc: Document) -> None:
     periods = [p for p in table.phases if p[:1].isdigit()]
     tasks = [p for p in table.phases if p not in periods]
     grid = word.add_table(rows=2, cols=1 + len(table.phases))
-    grid.style = "Table Grid"
+    grid.style = "Table Grid" if ruled else "Normal Table"
     grid.autofit = False
     widths = [UNIT_COLUMN] + [Cm(15.0 / len(table.phases))] * len(table.phases)
     top, sub = grid.rows
@@ -144,7 +146,7 @@ def _write_annex(word, doc: Document) -> None:
                     _font(run, 10.5)
 
 
-def build_docx(doc: Document, out: Path) -> None:
+def build_docx(doc: Document, out: Path, ruled: bool = True) -> None:
     word = new_docx()
     section = word.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -153,12 +155,25 @@ def build_docx(doc: Document, out: Path) -> None:
     _page_number_footer(section)
     _write_notice_header(word, doc)
     _write_plan_body(word, doc)
-    _write_annex(word, doc)
+    _write_annex(word, doc, ruled)
     # python-docx stamps the current time; fixed properties keep the fixture reproducible.
     word.core_properties.author = "pipeline fixtures"
     word.core_properties.revision = 1
     word.core_properties.created = word.core_properties.modified = datetime(2022, 4, 6)
-    word.save(str(out))
+    buffer = io.BytesIO()
+    word.save(buffer)
+    out.write_bytes(_fixed_zip_times(buffer.getvalue()))
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same archive with every member dated 2022-04-06: the fixture's bytes depend on its content only."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2022, 4, 6, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info))
+    return out.getvalue()
 
 
 def convert_to_pdf(docx: Path, out: Path, password: str | None = None) -> None:
@@ -213,9 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_pdf:
         pdf = args.out / f"{FIXTURE_STEM}.pdf"
         convert_to_pdf(docx, pdf)
+        unruled = args.out / f"{FIXTURE_STEM}-unruled.pdf"
+        with tempfile.TemporaryDirectory() as tmp:
+            unruled_docx = Path(tmp) / unruled.with_suffix(".docx").name
+            build_docx(notices[0], unruled_docx, ruled=False)
+            convert_to_pdf(unruled_docx, unruled)
         build_scanned_pdf(pdf, args.out / "scanned-notice.pdf")
         build_protected_pdf(args.out / "password-protected.pdf")
-        for written in (pdf, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
+        for written in (pdf, unruled, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
             print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
 

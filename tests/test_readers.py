@@ -1,7 +1,8 @@
 """PDF and DOCX sources: the same datasets as the text source, and bad files named, not half-read.
 
 The fixtures in tests/fixtures are written by scripts/make_fixtures.py from the issued notice in
-raw/: a Word document with the annex as a real table, and LibreOffice's PDF of it.
+raw/: a Word document with the annex as a real table, LibreOffice's PDF of it, and a PDF of the
+same table drawn without ruling lines.
 """
 
 from __future__ import annotations
@@ -60,9 +61,9 @@ def from_text(tmp_path_factory) -> dict[str, list[tuple]]:
     return datasets(raw_with(tmp_path_factory.mktemp("text"), ROOT / "raw" / f"{NOTICE}.txt"))
 
 
-@pytest.mark.parametrize("suffix", ["docx", "pdf"])
-def test_the_datasets_equal_those_from_the_text_source(suffix, from_text, tmp_path):
-    from_file = datasets(raw_with(tmp_path, FIXTURES / f"{NOTICE}.{suffix}"))
+@pytest.mark.parametrize("fixture", [f"{NOTICE}.docx", f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf"])
+def test_the_datasets_equal_those_from_the_text_source(fixture, from_text, tmp_path):
+    from_file = datasets(raw_with(tmp_path, FIXTURES / fixture))
     for name, rows in from_text.items():
         assert from_file[name] == rows, name
     assert len(from_file["annex_measures"]) == 117 and len(from_file["clauses"]) == 11
@@ -98,8 +99,9 @@ def test_pdf_table_cells_have_their_grid_place(pdf_source):
     assert "".join(unit) == "市公安局" and len(unit) == 2
 
 
-def test_a_measure_cut_by_a_page_break_is_one_measure_with_both_pages(tmp_path):
-    documents = [d for d in load_documents(raw_with(tmp_path, FIXTURES / f"{NOTICE}.pdf"))]
+@pytest.mark.parametrize("fixture", [f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf"])
+def test_a_measure_cut_by_a_page_break_is_one_measure_with_both_pages(fixture, tmp_path):
+    documents = load_documents(raw_with(tmp_path, FIXTURES / fixture))
     measures = [m for p in parse_all(documents) for m in p.table.measures]
     across = [m for m in measures if m.page_start != m.page_end]
     assert across and all(m.page_end == m.page_start + 1 for m in across)

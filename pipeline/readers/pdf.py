@@ -4,7 +4,8 @@ Plain text from a PDF comes out in different shapes depending on the extractor, 
 works from positions instead (pdfplumber's characters, lines and table cells):
 
 - Ruled tables are found from their ruling lines; every cell's text lines are tagged with the
-  cell's place in the grid. A table that runs on from the foot of one page to the top of the next
+  cell's place in the grid. A table without ruling lines is found from the alignment of its words
+  (columns where words line up, a new row where the first column starts a new entry). A table that runs on from the foot of one page to the top of the next
   with the same columns is one table; a header row repeated at the top of the next page is dropped;
   a row whose first cell is empty on the new page continues the row cut at the page break.
 - A cell line that does not end a sentence, or reaches the right edge of its column, was wrapped
@@ -30,7 +31,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline.errors import SourceError
 from pipeline.sources import CellRef, Line
-from pipeline.textnorm import normalize_key
+from pipeline.textnorm import join_lines, normalize_key
 
 PAGE_NUMBER = re.compile(r"^[—–\-－]?\s*(第\s*)?\d{1,4}\s*(页)?\s*[—–\-－]?$|^第\s*\d+\s*页\s*共\s*\d+\s*页$")
 MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where furniture lives
@@ -121,39 +122,133 @@ def _grid(table) -> list[float]:
 
 def _read_table(page, table) -> PageTable:
     columns = _grid(table)
-    rows: list[list[CellText]] = []
-    raw: list[tuple[int, int, int, list[dict]]] = []
+    cells: list[tuple[int, int, int, list[dict]]] = []
     for r, row in enumerate(table.rows):
         for bbox in row.cells:
             if bbox is None:
                 continue
             col = min(range(len(columns) - 1), key=lambda k: abs(columns[k] - bbox[0]))
             span = max(1, sum(1 for x in columns[:-1] if bbox[0] - COLUMN_TOLERANCE <= x < bbox[2] - COLUMN_TOLERANCE))
-            raw.append((r, col, span, _cell_lines(page, bbox)))
+            lines = [{"text": ln["text"], "x1": ln["x1"],
+                      "size": max((c["x1"] - c["x0"] for c in ln["chars"]), default=10.0)}
+                     for ln in _cell_lines(page, bbox)]
+            cells.append((r, col, span, lines))
+    return _assemble(cells, columns, table.bbox[1], table.bbox[3], page.height)
+
+
+def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float], top: float, bottom: float,
+              page_height: float) -> PageTable:
+    """A page's table from its cells' lines, each line marked wrapped or not."""
     # The full measure of a column is where most of its lines end; punctuation may hang beyond it.
     ends: dict[tuple[int, int], Counter[float]] = {}
-    for _, col, span, lines in raw:
+    for _, col, span, lines in cells:
         ends.setdefault((col, span), Counter()).update(round(ln["x1"], 1) for ln in lines)
     right_edge = {key: counts.most_common(1)[0][0] for key, counts in ends.items() if counts}
-    for r, col, span, lines in raw:
+    rows: list[list[CellText]] = []
+    for r, col, span, lines in cells:
         while len(rows) <= r:
             rows.append([])
-        cell_lines = []
-        for ln in lines:
-            size = max((c["x1"] - c["x0"] for c in ln["chars"]), default=10.0)
-            wrapped = (not ln["text"].rstrip().endswith(PARAGRAPH_END)
-                       or ln["x1"] >= right_edge[(col, span)] - EDGE_SLACK * size)
-            cell_lines.append((ln["text"], wrapped))
-        rows[r].append(CellText(r, col, span, cell_lines))
-    return PageTable(table.bbox[1], table.bbox[3], columns, rows, page.height)
+        marked = [(ln["text"], not ln["text"].rstrip().endswith(PARAGRAPH_END)
+                   or ln["x1"] >= right_edge[(col, span)] - EDGE_SLACK * ln["size"]) for ln in lines]
+        rows[r].append(CellText(r, col, span, marked))
+    return PageTable(top, bottom, columns, rows, page_height)
 
 
-def _read_page(page, number: int) -> PageContent:
-    tables = [t for t in page.find_tables() if len(t.rows) >= 1 and len(_grid(t)) >= 3]
-    boxes = [t.bbox for t in tables]
+# A table drawn without ruling lines: its columns are where words line up, its rows start where the
+# first column starts a new entry. The first column must hold an entry per row (a unit name, say).
+TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+
+
+def _word_lines(words: list[dict]) -> list[dict]:
+    """Words grouped into lines by their height on the page, read left to right."""
+    lines: list[list[dict]] = []
+    for word in sorted(words, key=lambda w: w["top"]):
+        if lines and word["top"] - lines[-1][0]["top"] <= word["size"] / 2:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    out = []
+    for group in lines:
+        group.sort(key=lambda w: w["x0"])
+        out.append({"text": join_lines([w["text"] for w in group]), "top": group[0]["top"],
+                    "bottom": max(w["bottom"] for w in group), "x1": max(w["x1"] for w in group),
+                    "size": max(w["size"] for w in group)})
+    return out
+
+
+def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
+    found = page.find_tables(TEXT_STRATEGY)
+    if not found:
+        return None
+    table = max(found, key=lambda t: (t.bbox[2] - t.bbox[0]) * (t.bbox[3] - t.bbox[1]))
+    grid = _grid(table)
+    lefts = grid[:-1]
+    continues = carry is not None and len(lefts) >= 2 and all(
+        any(abs(x - y) <= COLUMN_TOLERANCE for y in carry.columns[:-1]) for x in lefts)
+    if not continues and len(lefts) < 3:
+        return None  # prose lines up on its margins only: one column, not a table
+    columns = carry.columns if continues and carry is not None else grid
+    top, bottom = table.bbox[1], table.bbox[3]
+    region = (columns[0] - COLUMN_TOLERANCE, top - 1, columns[-1] + COLUMN_TOLERANCE, bottom + 1)
+    words = [w | {"size": w["bottom"] - w["top"]} for w in page.extract_words() if _inside(w, [region])]
+    if not words:
+        return None
+    for w in words:
+        w["col"] = max(k for k in range(len(columns) - 1) if k == 0 or columns[k] - COLUMN_TOLERANCE <= w["x0"])
+    if not continues:
+        # Headings above the table (附件, the table's title) line up with a column by chance: the
+        # table starts at the first line with words in two columns.
+        lines = _word_lines(words)
+        start = next((ln["top"] for ln in lines if len({w["col"] for w in words if abs(w["top"] - ln["top"])
+                                                        <= w["size"] / 2}) >= 2), None)
+        if start is None:
+            return None
+        words = [w for w in words if w["top"] >= start - 1]
+        top = start
+    by_col: dict[int, list[dict]] = {}
+    for w in words:
+        by_col.setdefault(w["col"], []).append(w)
+    firsts = _word_lines(by_col.get(0, []))
+    starts = [ln["top"] for k, ln in enumerate(firsts)
+              if k == 0 or ln["top"] - firsts[k - 1]["bottom"] > 0.8 * ln["size"]]
+    first_top = min(w["top"] for w in words)
+    tolerance = min(w["size"] for w in words) / 2
+    if not starts or starts[0] - first_top > tolerance:
+        starts = [first_top] + starts  # the page opens inside a row cut by the page break
+    if not continues:
+        # The header: one row per line, so that a heading over several columns gives way to the
+        # headings under it.
+        header_end = starts[1] if len(starts) > 1 else bottom + 1
+        header_tops = [ln["top"] for ln in _word_lines([w for w in words if w["top"] < header_end - tolerance])]
+        starts = header_tops + starts[1:]
+    cells = []
+    for r, row_top in enumerate(starts):
+        row_bottom = starts[r + 1] if r + 1 < len(starts) else bottom + 1
+        for col, col_words in sorted(by_col.items()):
+            inside = [w for w in col_words if row_top - tolerance <= w["top"] < row_bottom - tolerance]
+            if inside:
+                cells.append((r, col, 1, _word_lines(inside)))
+    return _assemble(cells, columns, top, bottom, page.height)
+
+
+def _read_page(page, number: int, carry: PageTable | None) -> PageContent:
+    """The page's text lines and tables; `carry` is the table the previous page ended with."""
+    tables = [_read_table(page, t) for t in page.find_tables() if len(_grid(t)) >= 3]
+    if not tables:
+        unruled = _read_unruled_table(page, carry)
+        tables = [unruled] if unruled is not None else []
+    boxes = [(0, t.top - 1, page.width, t.bottom + 1) for t in tables]
     outside = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes))
     text = [TextRow(ln["text"], ln["top"], ln["bottom"]) for ln in outside.extract_text_lines()]
-    return PageContent(number, page.height, text, [_read_table(page, t) for t in tables])
+    return PageContent(number, page.height, text, tables)
+
+
+def _ends_in_table(page: PageContent) -> PageTable | None:
+    if not page.tables:
+        return None
+    last = max(page.tables, key=lambda t: t.bottom)
+    below = [r for r in page.text if last.bottom < r.top < page.height * (1 - MARGIN_BAND)]
+    return None if below else last
 
 
 # --------------------------------------------------------------------------- furniture
@@ -186,7 +281,9 @@ def _row_key(row: list[CellText]) -> list[tuple[int, str]]:
 def read_pdf(data: bytes, path: Path) -> list[Line]:
     with _open(data, path) as pdf:
         try:
-            pages = [_read_page(page, k) for k, page in enumerate(pdf.pages, start=1)]
+            pages: list[PageContent] = []
+            for k, page in enumerate(pdf.pages, start=1):
+                pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None))
         except (PSException, PdfminerException, MalformedPDFException) as error:
             # A damaged content stream surfaces only when its page is read.
             raise SourceError(path, f"is not a readable PDF, a page is damaged ({type(error).__name__})") from None
