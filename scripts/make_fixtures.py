@@ -15,6 +15,7 @@ need LibreOffice.
 from __future__ import annotations
 
 import argparse
+from html import escape
 import io
 import zipfile
 from datetime import datetime
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.annex import parse_annex  # noqa: E402
 from pipeline.clauses import parse_outline  # noqa: E402
 from pipeline.plan import split_plan  # noqa: E402
-from pipeline.sources import Document, load_documents  # noqa: E402
+from pipeline.sources import Document, Source, load_documents, read_source, split_documents  # noqa: E402
 from pipeline.textnorm import join_lines, normalize_key  # noqa: E402
 
 CJK_FONT = "WenQuanYi Micro Hei"
@@ -212,6 +213,90 @@ def build_protected_pdf(out: Path, password: str = "secret") -> None:
         convert_to_pdf(docx, out, password)
 
 
+# --------------------------------------------------------------------------- the consultation page
+
+PAGE_TEMPLATE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{title}_六安市人民政府</title>
+<link rel="stylesheet" href="/css/common.css">
+<style>.tab-menu li {{ display: inline-block; }} .tab-pane {{ margin: 1em 0; }}</style>
+<script>var _hmt = _hmt || []; var siteName = "六安市人民政府"; function share() {{ alert("分享"); }}</script>
+</head>
+<body>
+<header class="site-header"><div class="logo">六安市人民政府</div><div class="topbar">无障碍 | 长者模式</div></header>
+<nav class="site-nav"><ul><li><a href="/">首页</a></li><li><a href="/zwgk/">政务公开</a></li>
+<li><a href="/hdjl/">互动交流</a></li><li><a href="/zwfw/">政务服务</a></li></ul></nav>
+<div class="breadcrumb">当前位置：<a href="/">首页</a> &gt; <a href="/hdjl/">互动交流</a> &gt; 意见征集</div>
+<div class="search-box"><form action="/search"><input name="q" placeholder="请输入关键词"><button>搜索</button></form></div>
+<div class="main">
+<h1>{title}</h1>
+<div class="info">{facts}</div>
+<ul class="tab-menu">
+{menu}
+</ul>
+{panes}
+</div>
+<div class="share-bar">分享到：微信 微博 QQ空间</div>
+<footer class="site-footer"><p>主办单位：六安市人民政府办公室</p><p>皖ICP备00000000号 网站标识码：0000000000</p></footer>
+<script>document.querySelectorAll(".tab-menu li").forEach(function (li) {{ li.onclick = share; }});</script>
+</body>
+</html>
+"""
+
+
+def _annex_table(parsed) -> str:
+    """The annex as a real HTML table: two header rows, then one row per unit."""
+    table = parsed.table
+    first_unit = min(m.line_start for m in table.measures) if table.measures else 0
+    header = [ln.text.strip() for ln in parsed.lines if ln.text.strip() and ln.lineno < first_unit]
+    periods = [p for p in table.phases if p[:1].isdigit()]
+    tasks = [p for p in table.phases if p not in periods]
+    spanning = [h for h in header[2:] if h not in table.phases and "单位" not in h and not h.startswith(table.units[0])]
+    top = "".join(f'<th rowspan="2">{escape(h)}</th>' for h in ["单位"] + tasks)
+    top += f'<th colspan="{len(periods)}">{escape(spanning[0] if spanning else "")}</th>'
+    sub = "".join(f"<th>{escape(p)}</th>" for p in periods)
+    rows = [f"<tr>{top}</tr>", f"<tr>{sub}</tr>"]
+    for unit in table.units:
+        cells = [f"<td>{escape(unit)}</td>"]
+        for phase in table.phases:
+            items = [m for m in table.measures if m.unit == unit and m.phase == phase]
+            cells.append("<td>" + "".join(f"<p>{escape(m.label + '.' if m.label else '')}{escape(m.text)}</p>"
+                                          for m in items) + "</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return '<table class="annex" border="1">\n' + "\n".join(rows) + "\n</table>"
+
+
+def build_html(source: Source, out: Path) -> None:
+    """The consultation page as a browser saves it, built from its text copy: the same tabs and
+    paragraphs, the annex as a real table, inside the site's usual furniture."""
+    lines = source.lines
+    nonblank = [ln for ln in lines if ln.text.strip()]
+    menu = [ln.text.strip().lstrip("•").strip() for ln in lines if ln.text.strip().startswith("•")]
+    panes = []
+    for doc in split_documents(source):
+        annex_from = None
+        parsed = None
+        if doc.is_plan_version:
+            parsed = parse_annex(doc)
+            annex_from = parsed.lines[0].lineno if parsed else None
+        body = []
+        for ln in doc.lines:
+            if annex_from is not None and ln.lineno >= annex_from:
+                break
+            if ln.text.strip():
+                body.append(f"<p>{escape(ln.text.strip())}</p>")
+        if parsed is not None:
+            first_unit = min(m.line_start for m in parsed.table.measures)
+            heading = [ln.text.strip() for ln in parsed.lines if ln.text.strip() and ln.lineno < first_unit][:2]
+            body += [f"<h3>{escape(h)}</h3>" for h in heading] + [_annex_table(parsed)]
+        panes.append(f'<div class="tab-pane" id="{doc.kind}">\n' + "\n".join(body) + "\n</div>")
+    page = PAGE_TEMPLATE.format(title=escape(nonblank[0].text.strip()), facts=escape(nonblank[1].text.strip()),
+                                menu="\n".join(f"<li>{escape(m)}</li>" for m in menu), panes="\n".join(panes))
+    out.write_text(page, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--raw", type=Path, default=ROOT / "raw", help="raw folder holding the issued notice")
@@ -222,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     if not notices:
         raise SystemExit(f"make_fixtures: no issued notice in {args.raw}")
     args.out.mkdir(parents=True, exist_ok=True)
+    pages = [p for p in sorted(args.raw.glob("*.txt")) if any(d.kind == "final_text" for d in split_documents(read_source(p)))]
+    if pages:
+        html = args.out / f"{pages[0].stem}.html"
+        build_html(read_source(pages[0]), html)
+        print(f"wrote {html} ({html.stat().st_size:,} bytes)")
     docx = args.out / f"{FIXTURE_STEM}.docx"
     build_docx(notices[0], docx)
     print(f"wrote {docx} ({docx.stat().st_size:,} bytes)")

@@ -50,7 +50,7 @@ def datasets(raw: Path) -> dict[str, list[tuple]]:
 
 def raw_with(tmp_path: Path, *files: Path) -> Path:
     raw = tmp_path / "raw"
-    raw.mkdir(exist_ok=True)
+    raw.mkdir(parents=True, exist_ok=True)
     for f in files:
         shutil.copy(f, raw / f.name)
     return raw
@@ -167,3 +167,69 @@ def test_bad_files_are_skipped_and_the_other_sources_processed(tmp_path):
     assert set(pd.read_parquet(out / "documents.parquet")["doc_id"]) == {NOTICE}
     assert len(pd.read_parquet(out / "annex_measures.parquet")) == 117
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+
+
+# --------------------------------------------------------------------------- HTML
+
+PAGE = "luan-2022-consultation-page"
+
+
+def page_datasets(raw: Path) -> dict[str, list[tuple]]:
+    """Every dataset of a raw folder's consultation page on the normalised key, provenance left out
+    (document ids lose the file stem; notes that cite line numbers are left out)."""
+    from pipeline.consultation import consultation_facts
+    documents = load_documents(raw)
+    plans = [d for d in documents if d.is_plan_version]
+    clauses = [parse_outline(split_plan(d)) for d in plans]
+    tables = {"documents": document_rows(documents),
+              "clauses": [asdict(c) for cs in clauses for c in cs],
+              "responsibilities": [asdict(r) for d, cs in zip(plans, clauses) for r in parse_responsibilities(cs, d.lines)],
+              "annex_measures": [r for p in parse_all(plans) for r in measure_rows(p)],
+              "consultation": [asdict(f) for f in consultation_facts(documents)]}
+    return {name: sorted(tuple((k, normalize_key(str(v).split("/")[-1] if k == "doc_id" else str(v)))
+                               for k, v in sorted(row.items()) if k not in PROVENANCE | {"note"})
+                         for row in rows)
+            for name, rows in tables.items()}
+
+
+def test_the_saved_page_gives_the_datasets_of_its_text_copy(tmp_path):
+    from_text = page_datasets(raw_with(tmp_path / "text", ROOT / "raw" / f"{PAGE}.txt"))
+    from_html = page_datasets(raw_with(tmp_path / "html", FIXTURES / f"{PAGE}.html"))
+    for name, rows in from_text.items():
+        assert from_html[name] == rows, name
+    kinds = [row for row in from_html["documents"] if ("kind", "final_text") in row]
+    assert len(kinds) == 1 and len(from_html["annex_measures"]) == 2 * 117
+
+
+def test_page_furniture_is_not_read(tmp_path):
+    source = read_source(FIXTURES / f"{PAGE}.html")
+    text = "\n".join(ln.text for ln in source.lines)
+    for furniture in ("政务公开", "当前位置", "分享到", "皖ICP备", "siteName", "请输入关键词", "无障碍"):
+        assert furniture not in text
+    assert [ln.text for ln in source.lines if ln.text.startswith("  • ")][:2] == ["  • 征集公告", "  • 征集渠道"]
+
+
+def test_an_html_table_is_read_cell_by_cell_with_its_spans():
+    source = read_source(FIXTURES / f"{PAGE}.html")
+    spanning = next(ln.cell for ln in source.lines if ln.cell is not None and ln.text == "年度推进举措")
+    first_period = next(ln.cell for ln in source.lines if ln.cell is not None and ln.text == "2022")
+    assert (spanning.col, spanning.colspan) == (2, 3)
+    assert (first_period.row, first_period.col) == (1, 2)  # 单位 and 重点任务 span two rows
+
+
+def test_a_gb18030_page_with_its_charset_declared_is_read(tmp_path):
+    html = (FIXTURES / f"{PAGE}.html").read_text(encoding="utf-8").replace('charset="utf-8"', 'charset="gb2312"')
+    path = tmp_path / "page.html"
+    path.write_bytes(html.encode("gb18030"))
+    assert [ln.text for ln in read_source(path).lines] == [ln.text for ln in read_source(FIXTURES / f"{PAGE}.html").lines]
+
+
+@pytest.mark.parametrize("body,message", [
+    ("<h1>六安市人民政府</h1><p>欢迎访问</p>", "HTML page has none of the expected sections"),
+    ("<script>var a = '一、工作目标';</script>", "HTML page has no text outside scripts and page furniture"),
+])
+def test_a_page_without_the_expected_sections_is_named(body, message, tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>", encoding="utf-8")
+    with pytest.raises(SourceError, match=f"^{path}: {message}"):
+        read_source(path)
