@@ -271,7 +271,11 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
             while j < len(page) and is_unit_char(page[j]):
                 j += 1
             run = "".join(ln.text for ln in page[i:j])
-            if current is None and not unit_done:
+            # A name that reads complete can still go on over the page (市司 | 法局): the page opens
+            # with its tail when the run cannot start a name and the two together make one.
+            extends = (current is None and unit_done and bool(row_unit) and _unit_start(run) != 0
+                       and any(is_unit_name(row_unit + run[:t]) for t in range(1, len(run) + 1)))
+            if current is None and (not unit_done or extends):
                 # The unit name was cut by the page break: its tail opens this page.
                 complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + run[:t])]
                 # Where the rest of the run holds the next unit's whole name, the name ends early.
