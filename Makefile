@@ -34,7 +34,7 @@ TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
 CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
 DATAPACKAGE := $(DATA)/datapackage.json
 
-.PHONY: help all data venv test bench readme fixtures clean clean-data
+.PHONY: help all data venv test bench rebuild-share readme fixtures clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ fixtures: | $(INSTALLED) ## rewrite the DOCX/PDF test fixtures from raw/ (needs 
 
 bench: all ## time the stages and `make all` (median of 5 runs) into data/quality/bench.json
 	$(PYTHON) scripts/bench.py
+
+rebuild-share: | $(INSTALLED) ## share of 1,000 simulated annex layouts rebuilt exactly, into data/quality/rebuild_share.json
+	$(PYTHON) scripts/rebuild_share.py
 
 test: all ## run the whole test suite (after a full `make all`)
 	$(PYTHON) -m pytest

@@ -102,4 +102,4 @@ def test_share_of_paged_layouts_rebuilt_exactly():
         test_rebuild_of_paged_layouts()
     share = EXACT_SHARE["exact"] / EXACT_SHARE["total"]
     print(f"paged layouts rebuilt exactly: {EXACT_SHARE['exact']}/{EXACT_SHARE['total']} = {share:.1%}")
-    assert share >= 0.75
+    assert share >= 0.85
