@@ -28,10 +28,6 @@ def _menu(lines: list[Line]) -> tuple[list[str], int]:
     return labels, end
 
 
-def _first_nonblank(lines: list[Line], start: int) -> Line | None:
-    return next((ln for ln in lines[start:] if ln.text.strip()), None)
-
-
 def _tab_starts(lines: list[Line], labels: list[str], menu_end: int) -> dict[int, str]:
     """Line index -> tab label, for lines that open a tab after the menu."""
     starts: dict[int, str] = {}

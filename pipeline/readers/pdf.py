@@ -64,11 +64,6 @@ class PageTable:
     bottom: float
     columns: list[float]  # x of every grid column's left edge, and the table's right edge last
     rows: list[list[CellText]]
-    page_height: float
-
-    @property
-    def starts_page(self) -> bool:
-        return self.top < self.page_height * (MARGIN_BAND + 0.05)
 
 
 @dataclass
@@ -133,11 +128,11 @@ def _read_table(page, table) -> PageTable:
                       "size": max((c["x1"] - c["x0"] for c in ln["chars"]), default=10.0)}
                      for ln in _cell_lines(page, bbox)]
             cells.append((r, col, span, lines))
-    return _assemble(cells, columns, table.bbox[1], table.bbox[3], page.height)
+    return _assemble(cells, columns, table.bbox[1], table.bbox[3])
 
 
-def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float], top: float, bottom: float,
-              page_height: float) -> PageTable:
+def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float], top: float,
+              bottom: float) -> PageTable:
     """A page's table from its cells' lines, each line marked wrapped or not."""
     # The full measure of a column is where most of its lines end; punctuation may hang beyond it.
     ends: dict[tuple[int, int], Counter[float]] = {}
@@ -151,7 +146,7 @@ def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float
         marked = [(ln["text"], not ln["text"].rstrip().endswith(PARAGRAPH_END)
                    or ln["x1"] >= right_edge[(col, span)] - EDGE_SLACK * ln["size"]) for ln in lines]
         rows[r].append(CellText(r, col, span, marked))
-    return PageTable(top, bottom, columns, rows, page_height)
+    return PageTable(top, bottom, columns, rows)
 
 
 # A table drawn without ruling lines: its columns are where words line up, its rows start where the
@@ -228,7 +223,7 @@ def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
             inside = [w for w in col_words if row_top - tolerance <= w["top"] < row_bottom - tolerance]
             if inside:
                 cells.append((r, col, 1, _word_lines(inside)))
-    return _assemble(cells, columns, top, bottom, page.height)
+    return _assemble(cells, columns, top, bottom)
 
 
 def _read_page(page, number: int, carry: PageTable | None) -> PageContent:
