@@ -14,7 +14,10 @@ The rebuild inverts that layout without knowing the document:
    well it fits a column: line widths (a wrapped line fills its column, a short line ends a
    paragraph), item numbering (1., 2., … restart per cell, never go backwards), and continuity
    with the same row's blocks on the previous page;
-5. column widths are not known in advance: candidates come from the histogram of line widths and
+5. where a row goes on over a page break, the cut depends on the page length, which is not
+   printed: each length a first reading suggests is tried, and readings whose full pages disagree
+   on their length cost a little more;
+6. column widths are not known in advance: candidates come from the histogram of line widths and
    the assignment of widths to columns that explains the whole table best is kept.
 """
 
@@ -44,6 +47,7 @@ INF = float("inf")
 OVERFLOW = 1.0
 FULL_SLACK = 1.5
 PAGE_HEIGHT_COST = 0.01
+PAGE_MISMATCH_COST = 0.05
 TIE_BREAK = 0.001
 FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
 
@@ -419,20 +423,20 @@ def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState
                  final: bool, height: int | None = None) -> list[tuple[float, list[list[TextLine]]]]:
     """Plausible cuts of a segment. When the row goes on over the page break, the page height is
     unknown unless given: every height near a block height of the free cut is tried."""
+    options: list[tuple[float, list[list[TextLine]]]] = []
     if height is not None and not final and height > 0:
-        cost, blocks = _cut_segment(segment, widths, states, final, height)
-        if cost < INF:
-            return [(cost, blocks)]
-    cost, blocks = _cut_segment(segment, widths, states, final)
-    if final:
-        return [(cost, blocks)] if cost < INF else []
-    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
-    heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
-    options = [(cost, blocks)] if cost < INF else []
-    for h in heights:
-        option = _cut_segment(segment, widths, states, final, h)
-        if option[0] < INF and all(option[1] != o[1] for o in options):
-            options.append(option)
+        options = [_cut_segment(segment, widths, states, final, height)]
+    if not options or options[0][0] == INF:
+        cost, blocks = _cut_segment(segment, widths, states, final)
+        if final:
+            return [(cost, blocks)] if cost < INF else []
+        lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
+        heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
+        options = [(cost, blocks)] if cost < INF else []
+        for h in heights:
+            option = _cut_segment(segment, widths, states, final, h)
+            if option[0] < INF and all(option[1] != o[1] for o in options):
+                options.append(option)
     # Between equally good readings, the one that ends the page sooner wins: moving a column's
     # first lines into the cut column before it is the typical misreading.
     return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
@@ -503,25 +507,29 @@ def _decode(segments: list[Segment], widths: list[float],
     return total, rows, heights
 
 
-def _page_heights(segments: list[Segment], heights: list[int]) -> dict[int, int]:
-    """Heights that the page length implies for the segments cut by a page break.
+def _page_totals(segments: list[Segment], heights: list[int]) -> dict[int, int]:
+    """Lines on each page between the first and the last, as a reading lays them out."""
+    pages: dict[int, int] = {}
+    for seg, height in zip(segments, heights):
+        pages[seg.page] = pages.get(seg.page, 0) + height
+    return {p: pages[p] for p in sorted(pages)[1:-1]}
 
-    Every page between the first and the last holds the same number of lines, so the segment a
-    page break cuts takes what the other segments on its page leave. The page length is the one
-    most pages of a first reading agree on.
-    """
+
+def _page_mismatch(totals: dict[int, int]) -> float:
+    """Every page between the first and the last holds the same number of lines: a reading whose
+    pages disagree is less likely, by a little for each page off the most common length."""
+    counts = list(totals.values())
+    return PAGE_MISMATCH_COST * (len(counts) - max(map(counts.count, counts))) if counts else 0.0
+
+
+def _page_heights(segments: list[Segment], heights: list[int], length: int) -> dict[int, int]:
+    """Heights that a page length implies for the segments cut by a page break: the segment a
+    page break cuts takes what the other segments on its page leave."""
     pages: dict[int, list[int]] = {}
     for k, seg in enumerate(segments):
         pages.setdefault(seg.page, []).append(k)
-    middle = sorted(pages)[1:-1]
-    totals = [sum(heights[k] for k in pages[p]) for p in middle]
-    if len(totals) < 2:
-        return {}
-    length = max(sorted(set(totals)), key=totals.count)
-    if totals.count(length) * 2 <= len(totals):
-        return {}
     forced = {}
-    for p in middle:
+    for p in sorted(pages)[1:-1]:
         last = pages[p][-1]
         if last + 1 < len(segments) and not segments[last + 1].new_row:  # the row goes on over the break
             forced[last] = length - sum(heights[k] for k in pages[p][:-1])
@@ -596,13 +604,19 @@ def _best_widths(segments: list[Segment], candidates: list[float],
     """
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
         cost, rows, heights = _decode(segments, list(widths))
-        if cost < INF:
-            forced = _page_heights(segments, heights)
+        if cost == INF:
+            return cost, list(widths), rows
+        totals = _page_totals(segments, heights)
+        best = (cost + _page_mismatch(totals), rows)
+        # The page length is unknown: each length a first reading shows is tried in turn.
+        for length in sorted(set(totals.values())):
+            forced = _page_heights(segments, heights, length)
             if forced:
-                second = _decode(segments, list(widths), forced)
-                if second[0] < INF:
-                    cost, rows = second[0], second[1]
-        return cost, list(widths), rows
+                again, again_rows, again_heights = _decode(segments, list(widths), forced)
+                again += _page_mismatch(_page_totals(segments, again_heights))
+                if again < best[0]:
+                    best = (again, again_rows)
+        return best[0], list(widths), best[1]
 
     if len(candidates) ** n_columns <= EXHAUSTIVE_LIMIT:
         scored = [score(w) for w in itertools.product(candidates, repeat=n_columns)]

@@ -5,9 +5,9 @@ tests (tests/annex_simulator.py) draws a tidy table and a layout (column widths,
 footers, merged lines); the rebuild reads the text back. Every example ends as one of:
 
 - exact: the original table came back;
-- indistinguishable: another table came back that the same layout, with a different amount of
-  room left on the annex's first page, prints as exactly the same text: no reader of the text
-  alone could tell the two apart;
+- indistinguishable: another table came back that the same column widths, with another page
+  length or another amount of room left on the annex's first page (neither is printed), lay out
+  as exactly the same text: no reader of the text alone could tell the two apart;
 - wrong: any other table;
 - error: the rebuild refused the text with a SourceError naming the place.
 
@@ -35,6 +35,7 @@ from pipeline.errors import SourceError  # noqa: E402
 from pipeline.tables import write_bytes_atomic  # noqa: E402
 
 MAX_FIRST_PAGE_ROOM = 40
+PAGE_HEIGHTS = range(10, 41)
 
 
 def as_table(rows: list[tuple[str, str, int, str, str]], phases: list[str]) -> TidyTable:
@@ -44,8 +45,8 @@ def as_table(rows: list[tuple[str, str, int, str, str]], phases: list[str]) -> T
 
 
 def indistinguishable(rebuilt: TidyTable, spec: Layout, text: list[str]) -> bool:
-    return any(layout(rebuilt, replace(spec, first_page_room=room)) == text
-               for room in range(1, MAX_FIRST_PAGE_ROOM + 1))
+    return any(layout(rebuilt, replace(spec, page_height=height, first_page_room=room)) == text
+               for height in PAGE_HEIGHTS for room in range(1, min(height, MAX_FIRST_PAGE_ROOM) + 1))
 
 
 def classify(table: TidyTable, spec: Layout) -> str:
