@@ -522,6 +522,11 @@ def _page_mismatch(totals: dict[int, int]) -> float:
     return PAGE_MISMATCH_COST * (len(counts) - max(map(counts.count, counts))) if counts else 0.0
 
 
+def _likely_lengths(totals: list[int]) -> list[int]:
+    repeated = sorted({t for t in totals if totals.count(t) > 1})
+    return repeated or sorted(set(totals))
+
+
 def _page_heights(segments: list[Segment], heights: list[int], length: int) -> dict[int, int]:
     """Heights that a page length implies for the segments cut by a page break: the segment a
     page break cuts takes what the other segments on its page leave."""
@@ -608,10 +613,11 @@ def _best_widths(segments: list[Segment], candidates: list[float],
             return cost, list(widths), rows
         totals = _page_totals(segments, heights)
         best = (cost + _page_mismatch(totals), rows)
-        # The page length is unknown: each length a first reading shows is tried in turn.
-        for length in sorted(set(totals.values())):
+        # The page length is unknown: each length a first reading shows on two pages or more (on
+        # any page, when no two agree) is tried in turn.
+        for length in _likely_lengths(list(totals.values())):
             forced = _page_heights(segments, heights, length)
-            if forced:
+            if any(heights[k] != h for k, h in forced.items()):  # else it is the first reading again
                 again, again_rows, again_heights = _decode(segments, list(widths), forced)
                 again += _page_mismatch(_page_totals(segments, again_heights))
                 if again < best[0]:
