@@ -1,6 +1,6 @@
 """Share of simulated annex layouts that the text rebuild returns exactly.
 
-Run with `make rebuild-share` (about two minutes for 1,000 examples). The layout simulator of the
+Run with `make rebuild-share` (about three minutes for 1,000 examples). The layout simulator of the
 tests (tests/annex_simulator.py) draws a tidy table and a layout (column widths, page height,
 footers, merged lines); the rebuild reads the text back. Every example ends as one of:
 
