@@ -15,8 +15,8 @@ The rebuild inverts that layout without knowing the document:
    paragraph), item numbering (1., 2., … restart per cell, never go backwards), and continuity
    with the same row's blocks on the previous page;
 5. where a row goes on over a page break, the cut depends on the page length, which is not
-   printed: each length a first reading suggests is tried, and readings whose full pages disagree
-   on their length cost a little more;
+   printed: each length that two pages of a first reading agree on (every length, when no two
+   agree) is tried, and readings whose full pages disagree on their length cost a little more;
 6. column widths are not known in advance: candidates come from the histogram of line widths and
    the assignment of widths to columns that explains the whole table best is kept.
 """
@@ -423,22 +423,26 @@ def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState
                  final: bool, height: int | None = None) -> list[tuple[float, list[list[TextLine]]]]:
     """Plausible cuts of a segment. When the row goes on over the page break, the page height is
     unknown unless given: every height near a block height of the free cut is tried."""
-    options: list[tuple[float, list[list[TextLine]]]] = []
     if height is not None and not final and height > 0:
-        options = [_cut_segment(segment, widths, states, final, height)]
-    if not options or options[0][0] == INF:
-        cost, blocks = _cut_segment(segment, widths, states, final)
-        if final:
-            return [(cost, blocks)] if cost < INF else []
-        lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
-        heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
-        options = [(cost, blocks)] if cost < INF else []
-        for h in heights:
-            option = _cut_segment(segment, widths, states, final, h)
-            if option[0] < INF and all(option[1] != o[1] for o in options):
-                options.append(option)
-    # Between equally good readings, the one that ends the page sooner wins: moving a column's
-    # first lines into the cut column before it is the typical misreading.
+        forced = _cut_segment(segment, widths, states, final, height)
+        if forced[0] < INF:
+            return _page_ending_sooner([forced])
+    cost, blocks = _cut_segment(segment, widths, states, final)
+    if final:
+        return [(cost, blocks)] if cost < INF else []
+    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
+    heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
+    options = [(cost, blocks)] if cost < INF else []
+    for h in heights:
+        option = _cut_segment(segment, widths, states, final, h)
+        if option[0] < INF and all(option[1] != o[1] for o in options):
+            options.append(option)
+    return _page_ending_sooner(options)
+
+
+def _page_ending_sooner(options: list[tuple[float, list[list[TextLine]]]]) -> list[tuple[float, list[list[TextLine]]]]:
+    """Between equally good readings, the one that ends the page sooner wins: moving a column's
+    first lines into the cut column before it is the typical misreading."""
     return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
 
 
@@ -507,19 +511,24 @@ def _decode(segments: list[Segment], widths: list[float],
     return total, rows, heights
 
 
-def _page_totals(segments: list[Segment], heights: list[int]) -> dict[int, int]:
-    """Lines on each page between the first and the last, as a reading lays them out."""
-    pages: dict[int, int] = {}
-    for seg, height in zip(segments, heights):
-        pages[seg.page] = pages.get(seg.page, 0) + height
-    return {p: pages[p] for p in sorted(pages)[1:-1]}
+def _full_pages(segments: list[Segment]) -> list[list[int]]:
+    """The segments (by index) on each page between the first and the last: the pages filled to
+    their length."""
+    pages: dict[int, list[int]] = {}
+    for k, seg in enumerate(segments):
+        pages.setdefault(seg.page, []).append(k)
+    return [pages[p] for p in sorted(pages)[1:-1]]
 
 
-def _page_mismatch(totals: dict[int, int]) -> float:
-    """Every page between the first and the last holds the same number of lines: a reading whose
-    pages disagree is less likely, by a little for each page off the most common length."""
-    counts = list(totals.values())
-    return PAGE_MISMATCH_COST * (len(counts) - max(map(counts.count, counts))) if counts else 0.0
+def _page_totals(segments: list[Segment], heights: list[int]) -> list[int]:
+    """Lines on each full page, as a reading lays them out."""
+    return [sum(heights[k] for k in page) for page in _full_pages(segments)]
+
+
+def _page_mismatch(totals: list[int]) -> float:
+    """Every full page holds the same number of lines: a reading whose pages disagree is less
+    likely, by a little for each page off the most common length."""
+    return PAGE_MISMATCH_COST * (len(totals) - max(map(totals.count, totals))) if totals else 0.0
 
 
 def _likely_lengths(totals: list[int]) -> list[int]:
@@ -530,14 +539,11 @@ def _likely_lengths(totals: list[int]) -> list[int]:
 def _page_heights(segments: list[Segment], heights: list[int], length: int) -> dict[int, int]:
     """Heights that a page length implies for the segments cut by a page break: the segment a
     page break cuts takes what the other segments on its page leave."""
-    pages: dict[int, list[int]] = {}
-    for k, seg in enumerate(segments):
-        pages.setdefault(seg.page, []).append(k)
     forced = {}
-    for p in sorted(pages)[1:-1]:
-        last = pages[p][-1]
+    for page in _full_pages(segments):
+        last = page[-1]
         if last + 1 < len(segments) and not segments[last + 1].new_row:  # the row goes on over the break
-            forced[last] = length - sum(heights[k] for k in pages[p][:-1])
+            forced[last] = length - sum(heights[k] for k in page[:-1])
     return forced
 
 
@@ -615,10 +621,12 @@ def _best_widths(segments: list[Segment], candidates: list[float],
         best = (cost + _page_mismatch(totals), rows)
         # The page length is unknown: each length a first reading shows on two pages or more (on
         # any page, when no two agree) is tried in turn.
-        for length in _likely_lengths(list(totals.values())):
+        for length in _likely_lengths(totals):
             forced = _page_heights(segments, heights, length)
             if any(heights[k] != h for k, h in forced.items()):  # else it is the first reading again
                 again, again_rows, again_heights = _decode(segments, list(widths), forced)
+                if again == INF:  # this length leaves some page no reading
+                    continue
                 again += _page_mismatch(_page_totals(segments, again_heights))
                 if again < best[0]:
                     best = (again, again_rows)
