@@ -31,6 +31,7 @@ from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
 from pipeline.sources import Line
 from pipeline.textnorm import display_width, join_lines, normalize_key
+from pipeline.unitnames import UNIT_START, is_unit_name
 
 LABEL = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])\s*")
 # An item number glued to the previous column's text inside a merged line.
@@ -38,8 +39,6 @@ MERGED_LABEL = re.compile(r"(?<=[^0-9０-９.．])(?=[0-9０-９]{1,2}[.．、](
 PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$")
 # A measure ends with a full stop; ；and ， only end clauses inside one.
 TERMINAL = tuple("。！？!?")
-UNIT_START = re.compile(r"^(中共|共青团|[市县区省州盟旗镇乡团])")
-UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站|行|司|团|组|室|中心|公司)$")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
 INF = float("inf")
 
@@ -99,10 +98,6 @@ class ColumnState:
 
 def is_unit_char(line: TextLine) -> bool:
     return bool(CJK_CHAR.match(line.text))
-
-
-def is_unit_name(text: str) -> bool:
-    return bool(UNIT_START.search(text) and UNIT_END.search(text))
 
 
 # --------------------------------------------------------------------------- furniture and header

@@ -213,6 +213,70 @@ def build_protected_pdf(out: Path, password: str = "secret") -> None:
         convert_to_pdf(docx, out, password)
 
 
+# --------------------------------------------------------------------------- the notice printed by a browser
+
+NOTICE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+body {{ font-family: "Noto Serif CJK SC", "Noto Sans CJK SC", serif; font-size: 12pt; margin: 0; }}
+h1 {{ font-size: 18pt; text-align: center; }} .right {{ text-align: right; }} .center {{ text-align: center; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; }}
+th, td {{ border: 1px solid #000; padding: 2pt 4pt; vertical-align: top; }}
+td.unit {{ width: 2.5em; }} .annex {{ break-before: page; }} td p {{ margin: 0; }}
+</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def notice_html(doc: Document) -> str:
+    """The issued notice as a government site shows it: paragraphs, then the annex as a table
+    whose header row a browser repeats on every printed page (<thead>)."""
+    parts = split_plan(doc)
+    header = [ln.text.strip() for ln in parts.header if ln.text.strip()]
+    body = [f"<p>{escape(t)}</p>" for t in header]
+    body.append(f"<h1>{escape(join_lines([ln.text for ln in parts.title]))}</h1>")
+    for clause in parse_outline(parts):
+        if clause.text.startswith(clause.heading):
+            body.append(f"<p>{escape(clause.number + clause.text)}</p>")
+        else:
+            body.append(f"<p>{escape(clause.number + clause.heading)}</p>")
+            body += [f"<p>{escape(clause.text)}</p>"] if clause.text else []
+    body += [f"<p>{escape(ln.text.strip())}</p>" for ln in parts.body if normalize_key(ln.text).startswith("附件")][-1:]
+    parsed = parse_annex(doc)
+    table = parsed.table
+    heading = [ln.text.strip() for ln in parsed.lines if ln.text.strip()][:2]
+    periods = [p for p in table.phases if p[:1].isdigit()]
+    tasks = [p for p in table.phases if p not in periods]
+    head = "".join(f'<th rowspan="2">{escape(h)}</th>' for h in ["单位"] + tasks)
+    head += f'<th colspan="{len(periods)}">{PERIOD_HEADING}</th>'
+    sub = "".join(f"<th>{escape(p)}</th>" for p in periods)
+    rows = []
+    for unit in table.units:
+        cells = [f'<td class="unit">{escape(unit)}</td>']
+        for phase in table.phases:
+            items = [m for m in table.measures if m.unit == unit and m.phase == phase]
+            cells.append("<td>" + "".join(f"<p>{escape(m.label + '.' if m.label else '')}{escape(m.text)}</p>"
+                                          for m in items) + "</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    body.append(f'<div class="annex"><p>{escape(heading[0])}</p><h1>{escape(heading[1])}</h1>'
+                f"<table><thead><tr>{head}</tr><tr>{sub}</tr></thead><tbody>" + "\n".join(rows)
+                + "</tbody></table></div>")
+    return NOTICE_PAGE.format(title=escape(header[0]), body="\n".join(body))
+
+
+def print_with_browser(html: Path, out: Path) -> None:
+    """Headless Chromium's print-to-PDF, as an analyst saves a web page."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        raise SystemExit("make_fixtures: Chromium not found; install Debian's chromium")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={tmp}/profile", "--no-pdf-header-footer",
+                        f"--print-to-pdf={out}", html.resolve().as_uri()], check=True, capture_output=True)
+
+
 # --------------------------------------------------------------------------- the consultation page
 
 PAGE_TEMPLATE = """<!DOCTYPE html>
@@ -323,9 +387,14 @@ def main(argv: list[str] | None = None) -> int:
             unruled_docx = Path(tmp) / unruled.with_suffix(".docx").name
             build_docx(notices[0], unruled_docx, ruled=False)
             convert_to_pdf(unruled_docx, unruled)
+        browser = args.out / f"{FIXTURE_STEM}-browser.pdf"
+        with tempfile.TemporaryDirectory() as tmp:
+            page = Path(tmp) / f"{FIXTURE_STEM}.html"
+            page.write_text(notice_html(notices[0]), encoding="utf-8")
+            print_with_browser(page, browser)
         build_scanned_pdf(pdf, args.out / "scanned-notice.pdf")
         build_protected_pdf(args.out / "password-protected.pdf")
-        for written in (pdf, unruled, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
+        for written in (pdf, unruled, browser, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
             print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
 

@@ -61,12 +61,30 @@ def from_text(tmp_path_factory) -> dict[str, list[tuple]]:
     return datasets(raw_with(tmp_path_factory.mktemp("text"), ROOT / "raw" / f"{NOTICE}.txt"))
 
 
-@pytest.mark.parametrize("fixture", [f"{NOTICE}.docx", f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf"])
+@pytest.mark.parametrize("fixture", [f"{NOTICE}.docx", f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf", f"{NOTICE}-browser.pdf"])
 def test_the_datasets_equal_those_from_the_text_source(fixture, from_text, tmp_path):
     from_file = datasets(raw_with(tmp_path, FIXTURES / fixture))
     for name, rows in from_text.items():
         assert from_file[name] == rows, name
     assert len(from_file["annex_measures"]) == 117 and len(from_file["clauses"]) == 11
+
+
+def test_a_browser_printed_pdf_publishes_real_ideographs_and_no_library_noise(tmp_path):
+    """Chromium's print-to-PDF leaves rows cut by a page break open (no rule at the cut), puts
+    look-alike radicals (⼈ ⺠) in the text layer with the real characters in ActualText, and uses
+    fonts pdfminer warns about."""
+    raw = raw_with(tmp_path, FIXTURES / f"{NOTICE}-browser.pdf")
+    run = subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(raw), "--out", str(tmp_path / "out")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""
+    measures = pd.read_parquet(tmp_path / "out" / "annex_measures.parquet")
+    assert len(measures) == 117 and measures["unit"].nunique() == 12
+    for csv in (tmp_path / "out").glob("*.csv"):
+        text = csv.read_text(encoding="utf-8-sig")
+        assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text), csv.name
+    clauses = pd.read_parquet(tmp_path / "out" / "clauses.parquet")
+    assert "2021—2030" in clauses["text"].iloc[0]  # the dash from ActualText, not U+2015
 
 
 def test_the_format_comes_from_the_bytes_not_the_name(tmp_path):

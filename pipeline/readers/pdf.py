@@ -19,12 +19,15 @@ works from positions instead (pdfplumber's characters, lines and table cells):
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cjkfold
 import pdfplumber
+import pypdfium2
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
@@ -32,6 +35,11 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pipeline.errors import SourceError
 from pipeline.sources import CellRef, Line
 from pipeline.textnorm import join_lines, normalize_key
+from pipeline.unitnames import continues_unit_name
+
+# pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
+# one-line errors (`--debug` turns the library's messages back on).
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 PAGE_NUMBER = re.compile(r"^[—–\-－]?\s*(第\s*)?\d{1,4}\s*(页)?\s*[—–\-－]?$|^第\s*\d+\s*页\s*共\s*\d+\s*页$")
 MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where furniture lives
@@ -41,6 +49,12 @@ MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where
 PARAGRAPH_END = tuple("。！？!?；;")
 EDGE_SLACK = 0.5  # in characters
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
+# CJK Radicals Supplement and Kangxi Radicals (look-alikes of ideographs), and General Punctuation
+# (a horizontal bar for a dash): some producers, browsers printing to PDF among them, put these in
+# the text layer and the real character in ActualText.
+LOOKALIKE = re.compile("[\u2e80-\u2fdf\u2000-\u206f]")
+RADICAL = re.compile("[\u2e80-\u2fdf]")
+IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
 @dataclass
@@ -88,6 +102,42 @@ def _open(data: bytes, path: Path) -> pdfplumber.PDF:
         raise SourceError(path, f"is not a readable PDF, damaged or truncated ({type(cause).__name__})") from None
     except Exception as error:  # pdfminer raises many kinds of errors on damaged files
         raise SourceError(path, f"is not a readable PDF, damaged or truncated ({type(error).__name__})") from None
+
+
+# --------------------------------------------------------------------------- real characters
+
+def _restore_ideographs(data: bytes, pdf: pdfplumber.PDF) -> None:
+    """Give look-alike radicals back the ideograph the PDF means.
+
+    pdfminer reads the glyph's ToUnicode entry, which for a glyph shared by a radical and an
+    ideograph may name the radical; the producer then states the intended text in ActualText,
+    which pdfium applies. Where no ActualText covers a character, the Unicode equivalence of
+    radicals and unified ideographs (EquivalentUnifiedIdeograph, NFKC for the Kangxi block) is used.
+    """
+    document = None
+    for k, page in enumerate(pdf.pages):
+        lookalikes = [c for c in page.chars if LOOKALIKE.search(c["text"])]
+        if not lookalikes:
+            continue
+        if document is None:
+            document = pypdfium2.PdfDocument(data)
+        text_page = document[k].get_textpage()
+        for char in lookalikes:
+            half = max(char["size"], 1.0) / 2
+            x, y = (char["x0"] + char["x1"]) / 2, (char["y0"] + char["y1"]) / 2
+            index = text_page.get_index(x, y, half, half)
+            actual = text_page.get_text_range(index, 1) if index is not None and index >= 0 else ""
+            if len(actual) == 1 and actual != char["text"] and _covers(text_page.get_charbox(index), x, y, half) \
+                    and (IDEOGRAPH.match(actual) or not RADICAL.match(char["text"])) and actual.strip():
+                char["text"] = actual
+            else:
+                char["text"] = cjkfold.fold(char["text"])
+
+
+def _covers(box: tuple[float, float, float, float], x: float, y: float, half: float) -> bool:
+    """Whether pdfium's character box is the one at (x, y): a dash's box is only as tall as its stroke."""
+    left, bottom, right, top = box
+    return left <= x <= right and bottom - half <= y <= top + half
 
 
 # --------------------------------------------------------------------------- one page
@@ -226,9 +276,26 @@ def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
     return _assemble(cells, columns, top, bottom)
 
 
+def _open_row_ends(page) -> list[float]:
+    """Heights where the column rules of a table stop with no rule across: a row that a page break
+    cut, which some producers (browsers) leave open at the foot of one page and the top of the
+    next. A rule there closes the row so that its cells are read like any other."""
+    # A rule drawn as a thin rectangle has short edges of its own across its ends: not a rule across.
+    across = [e for e in page.edges if e["orientation"] == "h" and e["x1"] - e["x0"] > 2 * COLUMN_TOLERANCE]
+    ends: set[float] = set()
+    for rule in (e for e in page.edges if e["orientation"] == "v"):
+        for y in (rule["top"], rule["bottom"]):
+            closed = any(abs(h["top"] - y) <= COLUMN_TOLERANCE and h["x0"] - COLUMN_TOLERANCE <= rule["x0"]
+                         <= h["x1"] + COLUMN_TOLERANCE for h in across)
+            if not closed:
+                ends.add(round(y, 1))
+    return sorted(ends)
+
+
 def _read_page(page, number: int, carry: PageTable | None) -> PageContent:
     """The page's text lines and tables; `carry` is the table the previous page ended with."""
-    tables = [_read_table(page, t) for t in page.find_tables() if len(_grid(t)) >= 3]
+    settings = {"explicit_horizontal_lines": _open_row_ends(page)}
+    tables = [_read_table(page, t) for t in page.find_tables(settings) if len(_grid(t)) >= 3]
     if not tables:
         unruled = _read_unruled_table(page, carry)
         tables = [unruled] if unruled is not None else []
@@ -276,6 +343,7 @@ def _row_key(row: list[CellText]) -> list[tuple[int, str]]:
 def read_pdf(data: bytes, path: Path) -> list[Line]:
     with _open(data, path) as pdf:
         try:
+            _restore_ideographs(data, pdf)
             pages: list[PageContent] = []
             for k, page in enumerate(pdf.pages, start=1):
                 pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None))
@@ -293,6 +361,7 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
     table_no = -1
     header: list[list[tuple[int, str]]] = []
     row_no = -1
+    row_first = ""  # the first cell's text of the current row, over page breaks
     previous: PageTable | None = None  # the table the last page ended with
     for page in pages:
         items: list[tuple[float, object]] = [(r.top, r) for r in page.text] + [(t.top, t) for t in page.tables]
@@ -311,9 +380,15 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
                 table_no, row_no, header = table_no + 1, -1, []
             for r, row in enumerate(rows):
                 first = next((c for c in row if c.col == 0), None)
-                carried = continues and r == 0 and (first is None or not first.lines)
-                if not carried:
+                first_text = normalize_key("".join(t for t, _ in first.lines)) if first else ""
+                # A row cut by the page break goes on at the top of the next page with an empty
+                # first cell, or with the rest of a first cell (a unit name) the break cut.
+                carried = continues and r == 0 and (not first_text or continues_unit_name(row_first, first_text))
+                if carried:
+                    row_first += first_text
+                else:
                     row_no += 1
+                    row_first = first_text
                 if not continues and row_no < 2:
                     # A header repeated on the next page is known by being one of the first rows.
                     header.append(_row_key(row))
