@@ -70,12 +70,29 @@ def parse_annex(doc: Document) -> ParsedAnnex | None:
         return None
     if any(ln.cell is not None for ln in lines):
         from pipeline.annex_cells import parse_cell_annex
-        return ParsedAnnex(doc, "table", parse_cell_annex(lines, doc.source.name), lines)
-    if is_broken_layout(lines):
+        parsed = ParsedAnnex(doc, "table", parse_cell_annex(lines, doc.source.name), lines)
+    elif is_broken_layout(lines):
         from pipeline.annex_text import rebuild_annex
-        return ParsedAnnex(doc, "rebuilt", rebuild_annex(lines, doc.source.name), lines)
-    from pipeline.annex_linear import parse_linear_annex
-    return ParsedAnnex(doc, "linear", parse_linear_annex(lines, doc.source.name), lines)
+        parsed = ParsedAnnex(doc, "rebuilt", rebuild_annex(lines, doc.source.name), lines)
+    else:
+        from pipeline.annex_linear import parse_linear_annex
+        parsed = ParsedAnnex(doc, "linear", parse_linear_annex(lines, doc.source.name), lines)
+    _require_complete(parsed)
+    return parsed
+
+
+def _require_complete(parsed: ParsedAnnex) -> None:
+    """A table is published only when every character of its region is accounted for: a reader
+    that stopped early, or lost a cell, must not publish the part it read as the whole."""
+    accounting = character_accounting(parsed)
+    left = accounting["unplaced"]
+    if left:
+        where = next((ln for ln in reversed(parsed.lines) if any(ch in normalize_key(ln.text) for ch in left)), None)
+        place = f" (e.g. line {where.lineno}{f', page {where.page}' if where and where.page else ''}: {where.text.strip()[:20]!r})" \
+            if where else ""
+        raise SourceError(parsed.document.source.name,
+                          f"annex table read incompletely: {len(left)} characters of the annex region are in no "
+                          f"measure, unit or header{place}")
 
 
 def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
