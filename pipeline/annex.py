@@ -48,6 +48,9 @@ ANNEX_MEASURES = TableSpec(
 
 
 
+LABEL_MARKS = ".．、"  # normalised: NFKC folds ． into .
+
+
 @dataclass
 class ParsedAnnex:
     document: Document
@@ -129,9 +132,14 @@ def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
     for issue in parsed.table.issues:
         if issue.kind in ("footer_removed", "unplaced_fragment"):
             reported.update(normalize_key(issue.text.replace(" | ", "")))
-    # The dot or 、 after an item number is dropped with the number's label.
-    label_marks = Counter({".": sum(1 for m in parsed.table.measures if m.label)})
-    left = region - header - placed - reported - label_marks
+    left = region - header - placed - reported
+    # The mark after an item number (1. 1． 1、) is dropped with the number's label.
+    marks = sum(1 for m in parsed.table.measures if m.label)
+    for mark in LABEL_MARKS:
+        taken = min(left[mark], marks)
+        left[mark] -= taken
+        marks -= taken
+    left = +left
     invented = placed + reported - (region - header)
     return {"region_chars": sum(region.values()), "header_chars": sum(header.values()),
             "in_measures_or_units": sum(placed.values()), "in_report": sum(reported.values()),
