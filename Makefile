@@ -28,10 +28,10 @@ STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
 
 DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
 CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv
-ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
+ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/annex_status.parquet $(DATA)/annex_status.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
 CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
 TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
-CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
+CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv
 DATAPACKAGE := $(DATA)/datapackage.json
 
 .PHONY: help all data venv test bench rebuild-share readme fixtures clean clean-data
@@ -60,7 +60,7 @@ $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
 	@echo "== clauses: outline and responsibilities of each plan version"
 	$(call stage,clauses)
 
-ANNEX_CODE := pipeline/annex.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
+ANNEX_CODE := pipeline/annex.py pipeline/annex_status.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
 
 $(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
 	@echo "== annex: rebuild the 重点任务推进表"
@@ -75,7 +75,7 @@ $(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(ANNEX_CODE) pipeline/
 	$(call stage,tags)
 
 # The audit reads the upstream datasets, not the sources: it reruns when they change.
-$(CHANGES) &: pipeline/changes.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
+$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(CORE) | $(INSTALLED)
 	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
 	$(call stage,changes)
 
