@@ -26,20 +26,25 @@ CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/con
         pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py)
 STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
 
-DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
-CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv
-ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/annex_status.parquet $(DATA)/annex_status.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
-CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
-TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
-CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv
-DATAPACKAGE := $(DATA)/datapackage.json
+# Every stage also records the problems it met, for the summary that ends `make all`.
+PROBLEMS := $(DATA)/quality/problems
+DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv $(PROBLEMS)/documents.json
+CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv $(PROBLEMS)/clauses.json
+ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/annex_status.parquet $(DATA)/annex_status.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md $(PROBLEMS)/annex.json
+CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv $(PROBLEMS)/consultation.json
+TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv $(PROBLEMS)/tags.json
+CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv $(PROBLEMS)/changes.json
+DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
 
-.PHONY: help all data venv test bench rebuild-share readme fixtures clean clean-data
+.PHONY: help all data summary venv test bench rebuild-share readme fixtures clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage
+# The stages go on past a skipped source (exit status 1); the summary then says what was read and
+# skipped, and exits 1 when anything was, so that `make all` itself fails after writing everything it could.
+all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage, print the summary
+	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
 venv: $(INSTALLED) ## create .venv with the pinned dependencies
 
@@ -80,9 +85,12 @@ $(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/data/domain_
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
-$(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
-	@echo "== datadict: data/datapackage.json"
+$(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
+	@echo "== datadict: $(DATA)/datapackage.json"
 	$(call stage,datadict)
+
+summary: | $(INSTALLED) ## what the last run read and skipped (exit status 1 if anything was)
+	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
 readme: $(DATAPACKAGE) ## render the data dictionary into README.md
 	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md

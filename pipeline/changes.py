@@ -462,6 +462,12 @@ def render_report(summary_data: dict[str, Any], rows: list[dict[str, Any]]) -> s
     head = "".join(f"<th>{esc(t)}</th>" for t in types)
     body = "".join(f"<tr><th>{esc(scope)}</th>" + "".join(f"<td>{c.get(t, 0)}</td>" for t in types) + "</tr>"
                    for scope, c in summary_data["counts"].items())
+    # A scope not compared has no counts: say so in the summary too, never show it as zero changes.
+    not_compared = [c["scope"] for c in summary_data.get("comparisons", [])
+                    if c["status"] == "not_compared" and c["part"] == WHOLE]
+    body += "".join(f"<tr><th>{esc(scope)}</th><td class=nc colspan={max(len(types), 1)}>not compared 未比对</td></tr>"
+                    for scope in not_compared)
+    no_rows = "No changes in the scopes compared." if not_compared else "No changes."
     table_rows = []
     for r in rows:
         left, right = _marked(r["old_text"], r["new_text"])
@@ -483,6 +489,7 @@ ins {{ background: #dfd; color: #060; text-decoration: underline; }}
 .banner {{ background: #fff3cd; border: 3px solid #c0392b; border-radius: 6px; padding: .6em 1.2em; margin: 1em 0 2em; }}
 .banner-title {{ color: #c0392b; font-size: 160%; font-weight: bold; margin: .2em 0; }}
 .compared {{ color: #2e7d32; }}
+.nc {{ color: #c0392b; font-weight: bold; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 {banner}
@@ -490,7 +497,7 @@ ins {{ background: #dfd; color: #060; text-decoration: underline; }}
 <table><thead><tr><th>scope</th>{head}</tr></thead><tbody>{body}</tbody></table>
 <h2>对照表 (old left, new right)</h2>
 <table><thead><tr><th>place</th><th>type</th><th>{esc(summary_data['from_doc'])}</th><th>{esc(summary_data['to_doc'])}</th></tr></thead>
-<tbody>{''.join(table_rows) or '<tr><td colspan=4>No changes.</td></tr>'}</tbody></table>
+<tbody>{''.join(table_rows) or f'<tr><td colspan=4>{no_rows}</td></tr>'}</tbody></table>
 </body></html>
 """
 
