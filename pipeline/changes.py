@@ -535,6 +535,7 @@ class Lineage:
         self.events: dict[str, dict[int, Event]] = {}  # id -> version number -> event
         self.taken: set[str] = set()
         self.read_any = False  # whether a version's annex has been read yet
+        self.unread_parts: tuple[str, ...] = ()  # parts the last version read could not read
 
     def new_id(self, version: Version, item: Item, seq: int) -> str:
         doc = version.document
@@ -568,7 +569,9 @@ class Lineage:
             if ch.change_type in SAME_MEASURE:
                 kept[id(ch.new)] = (ids_of[id(ch.old)], ch.change_type)
             elif ch.change_type == "added":
-                born[id(ch.new)] = (None if first else "added", ())
+                # In a part the version before could not read, a measure may not be new at all.
+                kind = None if first else "not_compared" if in_parts(ch.new, self.unread_parts) else "added"
+                born[id(ch.new)] = (kind, ())
             elif ch.change_type == "split":
                 parent = ids_of[id(ch.old)]
                 born[id(ch.new)] = born[id(ch.extra_new)] = ("split", (parent,))
@@ -598,6 +601,7 @@ class Lineage:
             kind = "split" if len(kids) > 1 else "merged"
             self.events[parent][vnum] = Event(False, change_type=kind, linked=tuple(kids))
             self.alive.pop(parent, None)
+        self.unread_parts = version.missing_parts
 
     def rows(self, versions: list[Version]) -> list[dict[str, Any]]:
         rows = []

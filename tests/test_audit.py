@@ -142,6 +142,13 @@ def test_a_partial_annex_gives_no_deletions_for_the_missing_part():
     assert [c.change_type for c in audit(partial, V1).changes] == ["added"]
     rows = measure_history([V1, partial])
     assert history_of(rows, "落实团圆行动要求。")[1] == (None, "not_compared", None)
+    # Read again in full: the measures of the missing part come back with their ids.
+    rows = measure_history([V1, partial, replace(V1, doc_id="v1again")])
+    assert history_of(rows, "落实团圆行动要求。") == [
+        (True, None, "落实团圆行动要求。"), (None, "not_compared", None), (True, "unchanged", "落实团圆行动要求。")]
+    # A measure first seen in a part that the version before could not read is not called added.
+    grown = replace(V1, doc_id="v3", items=V1.items + [m("市公安局", "2022", "4", "新增措施。")])
+    assert history_of(measure_history([V1, partial, grown]), "新增措施。")[2] == (True, "not_compared", "新增措施。")
 
 
 # --------------------------------------------------------------------------- the whole run
