@@ -26,20 +26,25 @@ CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/con
         pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py)
 STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
 
-DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv
-CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv
-ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md
-CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv
-TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv
-CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv
-DATAPACKAGE := $(DATA)/datapackage.json
+# Every stage also records the problems it met, for the summary that ends `make all`.
+PROBLEMS := $(DATA)/quality/problems
+DOCUMENTS := $(DATA)/documents.parquet $(DATA)/documents.csv $(PROBLEMS)/documents.json
+CLAUSES := $(DATA)/clauses.parquet $(DATA)/clauses.csv $(DATA)/responsibilities.parquet $(DATA)/responsibilities.csv $(PROBLEMS)/clauses.json
+ANNEX := $(DATA)/annex_measures.parquet $(DATA)/annex_measures.csv $(DATA)/annex_status.parquet $(DATA)/annex_status.csv $(DATA)/quality/annex_quality.json $(DATA)/quality/annex_quality.md $(PROBLEMS)/annex.json
+CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv $(PROBLEMS)/consultation.json
+TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv $(PROBLEMS)/tags.json
+CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv $(PROBLEMS)/changes.json
+DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
 
-.PHONY: help all data venv test bench rebuild-share readme fixtures clean clean-data
+.PHONY: help all data summary venv test bench rebuild-share readme fixtures clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage
+# The stages go on past a skipped source (exit status 1); the summary then says what was read and
+# skipped, and exits 1 when anything was, so that `make all` itself fails after writing everything it could.
+all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage, print the summary
+	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
 venv: $(INSTALLED) ## create .venv with the pinned dependencies
 
@@ -60,7 +65,7 @@ $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
 	@echo "== clauses: outline and responsibilities of each plan version"
 	$(call stage,clauses)
 
-ANNEX_CODE := pipeline/annex.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
+ANNEX_CODE := pipeline/annex.py pipeline/annex_status.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
 
 $(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
 	@echo "== annex: rebuild the 重点任务推进表"
@@ -75,14 +80,17 @@ $(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(ANNEX_CODE) pipeline/
 	$(call stage,tags)
 
 # The audit reads the upstream datasets, not the sources: it reruns when they change.
-$(CHANGES) &: pipeline/changes.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(CORE) | $(INSTALLED)
+$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(CORE) | $(INSTALLED)
 	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
-$(DATAPACKAGE): pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
-	@echo "== datadict: data/datapackage.json"
+$(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
+	@echo "== datadict: $(DATA)/datapackage.json"
 	$(call stage,datadict)
+
+summary: | $(INSTALLED) ## what the last run read and skipped (exit status 1 if anything was)
+	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
 readme: $(DATAPACKAGE) ## render the data dictionary into README.md
 	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md

@@ -11,11 +11,17 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.sources import collect_problems
+from pipeline.summary import print_summary, write_problems
 
-# Exit statuses: 0 all sources processed; 1 some sources skipped, outputs written for the others;
+# Exit statuses: 0 every source and annex read, every scope of the audit compared; 1 something was
+# skipped (a source, an annex or part of one, a scope not compared), everything else written;
 # 2 nothing written (bad arguments, no readable source, or a failed stage: earlier outputs stay intact).
 EXIT_SOURCES_SKIPPED = 1
 EXIT_FAILED = 2
+EXIT_STATUS_HELP = ("Exit status: 0 every source and annex read and every scope of the change audit compared; "
+                    "1 something was skipped (a source or an annex that could not be read, a scope not compared: "
+                    "each named on stderr and in the summary), everything else written; 2 nothing written (no "
+                    "readable source or a failed stage), earlier outputs left as they were.")
 
 # Stage name -> (module, what it writes). Modules are imported only when their stage runs.
 STAGES: dict[str, tuple[str, str]] = {
@@ -38,9 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m pipeline",
         description="Turn the anti-trafficking action plan sources in a raw folder into tidy datasets "
                     "(Parquet + CSV). Run one stage, or `all` for every stage in order.",
-        epilog="Exit status: 0 every source processed; 1 some sources could not be read and were skipped "
-               "(each named on stderr), outputs written for the others; 2 nothing written (no readable "
-               "source or a failed stage), earlier outputs left as they were.",
+        epilog=EXIT_STATUS_HELP,
     )
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     sub.add_parser("corpus", help="run every notice in a folder on all cores into one partitioned dataset "
@@ -51,12 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
         p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
         p.add_argument("--debug", action="store_true", help="show a traceback on error")
+    p = sub.add_parser("summary", help="what the last run read, found and skipped; exit status 1 if anything was "
+                                       "skipped (`make all` ends with it)", epilog=EXIT_STATUS_HELP)
+    p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
+    p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
+    p.add_argument("--debug", action="store_true", help="show a traceback on error")
     return parser
 
 
-def run_stage(name: str, raw: Path, out: Path) -> None:
+def run_stage(name: str, raw: Path, out: Path, seen: dict[str, None]) -> None:
+    """Run one stage; its problems are added to `seen` (even when it fails) and, when it succeeds,
+    recorded for the summary."""
     module = importlib.import_module(STAGES[name][0])
-    module.run(raw, out)
+    with collect_problems() as problems:
+        try:
+            module.run(raw, out)
+        finally:
+            seen.update(dict.fromkeys(problems))
+    write_problems(out, name, problems)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,21 +81,32 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.corpus import main as corpus_main
         return corpus_main(argv[1:])
     args = build_parser().parse_args(argv)
-    names = available_stages() if args.stage == "all" else [args.stage]
-    with collect_problems() as problems:
+    if args.stage == "summary":
         try:
-            for name in names:
-                run_stage(name, args.raw, args.out)
+            return print_summary(args.raw, args.out, list(STAGES))
         except PipelineError as exc:
-            if args.debug:
-                traceback.print_exc()
-            for problem in problems:
-                print(f"error: {problem}", file=sys.stderr)
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
+    names = available_stages() if args.stage == "all" else [args.stage]
+    # Each stage collects its own problems (so that a stage's record does not depend on which ran
+    # before it in this process); each is printed once.
+    problems: dict[str, None] = {}
+    try:
+        for name in names:
+            run_stage(name, args.raw, args.out, problems)
+    except PipelineError as exc:
+        if args.debug:
+            traceback.print_exc()
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    return EXIT_SOURCES_SKIPPED if problems else 0
+    status = EXIT_SOURCES_SKIPPED if problems else 0
+    if args.stage == "all":
+        status = max(status, print_summary(args.raw, args.out, list(STAGES)))
+    return status
 
 
 if __name__ == "__main__":

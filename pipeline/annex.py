@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.annex_model import AnnexTable
+from pipeline.annex_status import ANNEX_STATUS, AnnexRead, absent, read_fully, refused
 from pipeline.plan import split_plan
 from pipeline.errors import SourceError
 from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
@@ -218,26 +219,41 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def parse_all(documents: list[Document]) -> list[ParsedAnnex]:
-    """The annex of every plan version; one that cannot be read is reported and skipped."""
+def read_status(doc: Document, annex: ParsedAnnex | None) -> AnnexRead:
+    """Whether the version's annex came through whole, for the change audit (see annex_status)."""
+    if annex is None:
+        return absent(doc)
+    unplaced = [(i.unit, i.phase) for i in annex.table.issues if i.kind == "unplaced_fragment"]
+    return read_fully(doc, annex.method, len(annex.table.measures), unplaced, character_accounting(annex)["unplaced"])
+
+
+def parse_all(documents: list[Document], statuses: list[AnnexRead] | None = None) -> list[ParsedAnnex]:
+    """The annex of every plan version; one that cannot be read is reported and skipped. How each
+    was read is appended to `statuses` when given."""
     parsed = []
     for doc in plan_versions(documents):
         try:
             annex = parse_annex(doc)
         except SourceError as error:
             report_problem(error)
+            if statuses is not None:
+                statuses.append(refused(doc, error))
             continue
         if annex is not None:
             parsed.append(annex)
+        if statuses is not None:
+            statuses.append(read_status(doc, annex))
     return parsed
 
 
 def run(raw_dir: Path, out_dir: Path) -> None:
-    parsed = parse_all(load_documents(raw_dir))
+    statuses: list[AnnexRead] = []
+    parsed = parse_all(load_documents(raw_dir), statuses)
     rows = sorted((r for p in parsed for r in measure_rows(p)),
                   key=lambda r: (r["doc_id"], r["unit_order"], r["phase_order"], r["seq"]))
     report = quality_report(parsed)
-    write_tables(out_dir, [(ANNEX_MEASURES, rows)])
+    status_rows = sorted((s.row() for s in statuses), key=lambda r: r["doc_id"])
+    write_tables(out_dir, [(ANNEX_MEASURES, rows), (ANNEX_STATUS, status_rows)])
     quality = out_dir / "quality"
     write_bytes_atomic(quality / "annex_quality.json",
                        (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))

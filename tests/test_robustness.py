@@ -21,11 +21,23 @@ def run_all(raw: Path, out: Path) -> subprocess.CompletedProcess:
 def test_a_notice_without_an_annex_still_gives_its_clauses(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
+    # The notice still says 附件：重点任务推进表, so its annex is missing, not absent: named, exit status 1.
     (raw / "no-annex.txt").write_text(NOTICE[:NOTICE.index(" 附件\n")], encoding="utf-8")
     result = run_all(raw, tmp_path / "out")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: no-annex.txt: issued_notice at line 176 (附件：重点任务推进表)")
     assert len(pd.read_parquet(tmp_path / "out" / "clauses.parquet")) == 11
     assert len(pd.read_parquet(tmp_path / "out" / "annex_measures.parquet")) == 0
+
+
+def test_a_notice_that_refers_to_no_annex_is_read_in_full(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = NOTICE[:NOTICE.index(" 附件\n")].replace("附件：重点任务推进表\n", "")
+    (raw / "plain.txt").write_text(text, encoding="utf-8")
+    result = run_all(raw, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert list(pd.read_parquet(tmp_path / "out" / "annex_status.parquet")["status"]) == ["none"]
 
 
 def test_an_annex_with_a_column_missing_is_named_and_the_rest_processed(tmp_path):
