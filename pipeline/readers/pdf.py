@@ -49,6 +49,7 @@ MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where
 PARAGRAPH_END = tuple("。！？!?；;")
 EDGE_SLACK = 0.5  # in characters
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
+RULE_TOUCH = 1.0  # points: how far a character's box may reach over the rule above its cell
 # CJK Radicals Supplement and Kangxi Radicals (look-alikes of ideographs), and General Punctuation
 # (a horizontal bar for a dash): some producers, browsers printing to PDF among them, put these in
 # the text layer and the real character in ActualText.
@@ -148,12 +149,22 @@ def _inside(obj: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
     return any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
 
 
+def _in_cell(char: dict, bbox: tuple[float, float, float, float]) -> bool:
+    """A character belongs to the cell its glyph starts in: text runs down a cell, so a line that
+    overflows a cell of fixed height (a clipped heading) crosses the rule below it, not above.
+    A point just below its top, so that a character touching the rule above stays in its own cell."""
+    x = (char["x0"] + char["x1"]) / 2
+    y = char["top"] + RULE_TOUCH
+    x0, top, x1, bottom = bbox
+    return x0 <= x <= x1 and top <= y <= bottom
+
+
 def _cell_lines(page, bbox: tuple[float, float, float, float]) -> list[dict]:
-    # By the centre of each character, on the whole page: cropping would clip the characters that
-    # touch a ruling line and so count them in the cell above as well.
-    if not any(_inside(c, [bbox]) for c in page.chars):
+    # Filtered on the whole page, not cropped: cropping would clip the characters that touch a
+    # ruling line and so count them in the cell above as well.
+    if not any(_in_cell(c, bbox) for c in page.chars):
         return []
-    return page.filter(lambda o: o.get("object_type") != "char" or _inside(o, [bbox])).extract_text_lines()
+    return page.filter(lambda o: o.get("object_type") != "char" or _in_cell(o, bbox)).extract_text_lines()
 
 
 def _grid(table) -> list[float]:
@@ -340,6 +351,38 @@ def _row_key(row: list[CellText]) -> list[tuple[int, str]]:
     return [(c.col, normalize_key("".join(t for t, _ in c.lines))) for c in row]
 
 
+def _is_header_copy(row: list[CellText], header: list[list[tuple[int, str]]]) -> bool:
+    """A row repeating a header row, or a clipped copy of one: a repeated header row keeps its
+    height, so a heading set vertically in a narrow column can lose its last characters."""
+    cells = [(c.col, normalize_key("".join(t for t, _ in c.lines))) for c in row]
+    def copies(col: int, text: str, head: list[tuple[int, str]]) -> bool:
+        return any(col == hc and (key == text or (col == 0 and text and key.startswith(text))) for hc, key in head)
+
+    return any(text for _, text in cells) and any(all(copies(col, text, head) for col, text in cells if text)
+                                                  for head in header)
+
+
+def _drop_repeated_header(rows: list[list[CellText]], header: list[list[tuple[int, str]]]) -> list[list[CellText]]:
+    """The rows of a continued table without the header rows repeated at the top of the page.
+
+    Characters of a clipped heading that the producer still wrote below the header rows (their
+    top within the header, their middle below it) come out in the first cell of the next row: they
+    are dropped with the header when, read after the clipped heading, they still spell it."""
+    dropped: dict[int, str] = {}
+    while rows and header and _is_header_copy(rows[0], header):
+        for c in rows[0]:
+            dropped[c.col] = dropped.get(c.col, "") + normalize_key("".join(t for t, _ in c.lines))
+        rows = rows[1:]
+    if rows and dropped:
+        first = next((c for c in rows[0] if c.col == 0), None)
+        if first is not None and first.lines:
+            text = normalize_key("".join(t for t, _ in first.lines))
+            headings = [key for head in header for col, key in head if col == 0]
+            if dropped.get(0) and any(key.startswith(dropped[0] + text) and key != dropped[0] for key in headings):
+                first.lines = []
+    return rows
+
+
 def read_pdf(data: bytes, path: Path) -> list[Line]:
     with _open(data, path) as pdf:
         try:
@@ -374,8 +417,7 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
             continues = k == 0 and previous is not None and _same_columns(previous, item)
             rows = item.rows
             if continues:
-                while rows and header and _row_key(rows[0]) in header:
-                    rows = rows[1:]  # the header row repeated on the new page
+                rows = _drop_repeated_header(rows, header)
             else:
                 table_no, row_no, header = table_no + 1, -1, []
             for r, row in enumerate(rows):
