@@ -22,7 +22,7 @@ from pipeline.plan import split_plan
 from pipeline.errors import SourceError
 from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
 from pipeline.tables import Column, ForeignKey, TableSpec, write_bytes_atomic, write_tables
-from pipeline.textnorm import normalize_key, strip_punctuation
+from pipeline.textnorm import normalize_key, phase_key, strip_punctuation
 
 ANNEX_MEASURES = TableSpec(
     name="annex_measures",
@@ -33,7 +33,9 @@ ANNEX_MEASURES = TableSpec(
         Column("doc_id", "string", "Plan version the measure belongs to (documents.doc_id).", dictionary=True, required=True),
         Column("unit", "string", "Responsible unit as printed, e.g. 市公安局.", dictionary=True, required=True),
         Column("unit_order", "integer", "1-based order of the unit's row in the table.", required=True),
-        Column("phase", "string", "Column heading as printed: 重点任务, 2022, 2023-2029 or 2030.", dictionary=True, required=True),
+        Column("phase", "string", "Column heading as printed, e.g. 重点任务, 2022, 2023-2029, 2025—2027年.", dictionary=True, required=True),
+        Column("phase_key", "string", "Phase for comparisons across versions: digits and ranges normalised, 年 dropped "
+               "(2025—2027年 -> 2025-2027); other headings NFKC-normalised without spaces.", dictionary=True, required=True),
         Column("phase_order", "integer", "1-based order of the column.", required=True),
         Column("seq", "integer", "1-based order of the measure within its cell.", required=True),
         Column("label", "string", "Item number as printed ('3'); empty for an unnumbered paragraph.", required=True),
@@ -102,7 +104,7 @@ def _require_complete(parsed: ParsedAnnex) -> None:
 def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
     return [{
         "doc_id": parsed.document.doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
-        "phase_order": m.phase_order, "seq": m.seq, "label": m.label, "text": m.text,
+        "phase_key": phase_key(m.phase), "phase_order": m.phase_order, "seq": m.seq, "label": m.label, "text": m.text,
         "text_key": normalize_key(m.text), "source_file": parsed.document.source.name,
         "page_start": m.page_start, "page_end": m.page_end, "line_start": m.line_start, "line_end": m.line_end,
     } for m in parsed.table.measures]
@@ -150,7 +152,7 @@ def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
 def cross_check(rebuilt: ParsedAnnex, clean: ParsedAnnex) -> dict[str, Any]:
     """Compare two tables measure for measure on (unit, phase, label) and normalised text."""
     def keyed(p: ParsedAnnex) -> dict[tuple[str, str, int], Any]:
-        return {(normalize_key(m.unit), m.phase, m.seq): m for m in p.table.measures}
+        return {(normalize_key(m.unit), phase_key(m.phase), m.seq): m for m in p.table.measures}
 
     a, b = keyed(rebuilt), keyed(clean)
     exact, punctuation, differ = 0, [], []

@@ -139,6 +139,13 @@ class Item:
     text: str
     source: str = ""
     seq: int = 0  # 1-based order in its cell (annex measures); 0 when not known
+    # Where it sits as printed, when `place` is a normalised key (an annex measure's unit and
+    # phase: 2025—2027年 and 2025-2027 are one phase across versions).
+    printed: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self.printed or self.place
 
     @property
     def key(self) -> str:
@@ -243,7 +250,7 @@ def _splits_and_merges(old_left: list[Item], new_left: list[Item], scope: str, a
 def in_part(item: Item, part: str) -> bool:
     """Whether an annex item lies in a part given as unit or unit/phase."""
     unit, _, phase = part.partition("/")
-    return normalize_key(item.place[0]) == normalize_key(unit) and (not phase or item.place[1] == phase)
+    return normalize_key(item.shown[0]) == normalize_key(unit) and (not phase or item.shown[1] == phase)
 
 
 def in_parts(item: Item, parts: tuple[str, ...]) -> bool:
@@ -360,7 +367,8 @@ def load_versions(out_dir: Path) -> list[Version]:
         body = [Item("body", (c["clause_id"],), c["clause_id"], c["text"] or c["heading"] or "", _source(c))
                 for c in clauses if c["doc_id"] == doc["doc_id"]]
         items += body
-        items += [Item("annex", (m["unit"], m["phase"]), m["label"], m["text"], _source(m), m["seq"])
+        items += [Item("annex", (normalize_key(m["unit"]), m["phase_key"]), m["label"], m["text"], _source(m), m["seq"],
+                       (m["unit"], m["phase"]))
                   for m in measures if m["doc_id"] == doc["doc_id"]]
         version = Version(doc["doc_id"], doc, items)
         # A plan always has an outline: a version without clauses is one whose body was not read.
@@ -391,9 +399,9 @@ def change_rows(old: Version, new: Version, result: Audit) -> list[dict[str, Any
         where = b or a
         rows.append({
             "from_doc": old.doc_id, "to_doc": new.doc_id, "seq": seq, "scope": ch.scope,
-            "key": "/".join(where.place + ((where.label,) if ch.scope == "annex" else ())),
-            "unit": where.place[0] if ch.scope == "annex" else None,
-            "phase": where.place[1] if ch.scope == "annex" else None,
+            "key": "/".join(where.shown + ((where.label,) if ch.scope == "annex" else ())),
+            "unit": where.shown[0] if ch.scope == "annex" else None,
+            "phase": where.shown[1] if ch.scope == "annex" else None,
             "old_label": a.label if a else None, "new_label": b.label if b else None,
             "change_type": ch.change_type, "old_text": old_text, "new_text": new_text,
             "redline": redline(old_text, new_text),
@@ -614,7 +622,7 @@ class Lineage:
                 seq = seqs[vnum - 1][id(item)] if item else None
                 rows.append({
                     "measure_id": measure_id, "version": vnum, "doc_id": version.doc_id, "present": ev.present,
-                    "unit": item.place[0] if item else None, "phase": item.place[1] if item else None, "seq": seq,
+                    "unit": item.shown[0] if item else None, "phase": item.shown[1] if item else None, "seq": seq,
                     "label": item.label if item else None, "text": item.text if item else None,
                     "change_type": ev.change_type, "linked_ids": PART_SEPARATOR.join(ev.linked) or None,
                     "source": item.source if item else None,

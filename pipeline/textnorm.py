@@ -20,6 +20,17 @@ def normalize_key(text: str) -> str:
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
+_YEAR_SPAN = re.compile(r"(\d{4})年?(?:[‐‑‒–—―−\-~至]+(\d{4})年?)?")
+
+
+def phase_key(heading: str) -> str:
+    """Comparison key of an annex column heading: a year or a span of years as digits joined by
+    '-' (2025—2027年, 2025-2027, 2025年～2027年 -> 2025-2027); any other heading as its key."""
+    key = normalize_key(heading)
+    years = _YEAR_SPAN.fullmatch(key)
+    return "-".join(y for y in years.groups() if y) if years else key
+
+
 def strip_punctuation(text: str) -> str:
     """Comparison key with punctuation and symbols removed as well."""
     return "".join(ch for ch in normalize_key(text) if not unicodedata.category(ch).startswith(_PUNCT_CATEGORIES))

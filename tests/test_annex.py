@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.annex import cross_check, parse_annex, quality_report
 from pipeline.sources import load_documents, plan_versions
+from pipeline.textnorm import phase_key
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,3 +81,11 @@ def test_every_character_is_placed_or_reported(parsed):
     for table in report["tables"]:
         assert table["characters"]["unplaced"] == "", table["doc_id"]
         assert table["characters"]["invented"] == "", table["doc_id"]
+
+
+@pytest.mark.parametrize("printed, key", [
+    ("2025—2027年", "2025-2027"), ("2025年～2027年", "2025-2027"), ("2023-2029", "2023-2029"),
+    ("2022年", "2022"), ("2030", "2030"), ("重点任务", "重点任务"), ("主要 任务", "主要任务"), ("截至2025", "截至2025"),
+])
+def test_a_phase_is_compared_on_its_key_and_published_as_printed(printed, key):
+    assert phase_key(printed) == key
