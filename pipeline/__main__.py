@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import logging
 import sys
 import traceback
 from pathlib import Path
@@ -54,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
         p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
-        p.add_argument("--debug", action="store_true", help="show a traceback on error")
+        p.add_argument("--debug", action="store_true",
+                       help="show a traceback on error, and the PDF library's warnings about the files it reads")
     p = sub.add_parser("summary", help="what the last run read, found and skipped; exit status 1 if anything was "
                                        "skipped (`make all` ends with it)", epilog=EXIT_STATUS_HELP)
     p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
@@ -87,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         except PipelineError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
+    if args.debug:
+        logging.basicConfig(format="%(name)s: %(message)s")
+        logging.getLogger("pdfminer").setLevel(logging.WARNING)
     names = available_stages() if args.stage == "all" else [args.stage]
     # Each stage collects its own problems (so that a stage's record does not depend on which ran
     # before it in this process); each is printed once.

@@ -39,7 +39,8 @@ from pipeline.unitnames import continues_unit_name
 
 # pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
 # one-line errors (`--debug` turns the library's messages back on).
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
+if logging.getLogger("pdfminer").level == logging.NOTSET:
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 PAGE_NUMBER = re.compile(r"^[—–\-－]?\s*(第\s*)?\d{1,4}\s*(页)?\s*[—–\-－]?$|^第\s*\d+\s*页\s*共\s*\d+\s*页$")
 MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where furniture lives
