@@ -80,6 +80,7 @@ class PageTable:
     bottom: float
     columns: list[float]  # x of every grid column's left edge, and the table's right edge last
     rows: list[list[CellText]]
+    lost: str = ""  # characters inside the table that fell in none of its cells
 
 
 @dataclass
@@ -190,7 +191,11 @@ def _read_table(page, table) -> PageTable:
                       "size": max((c["x1"] - c["x0"] for c in ln["chars"]), default=10.0)}
                      for ln in _cell_lines(page, bbox)]
             cells.append((r, col, span, lines))
-    return _assemble(cells, columns, table.bbox[1], table.bbox[3])
+    read = _assemble(cells, columns, table.bbox[1], table.bbox[3])
+    boxes = [bbox for row in table.rows for bbox in row.cells if bbox is not None]
+    read.lost = "".join(c["text"] for c in page.chars if c["text"].strip() and _in_cell(c, table.bbox)
+                        and not any(_in_cell(c, box) for box in boxes))
+    return read
 
 
 def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float], top: float,
@@ -400,6 +405,11 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
                                         "e.g. ocrmypdf, and put the result in raw/")
             raise SourceError(path, "PDF holds no text")
     _remove_furniture(pages)
+    for page in pages:
+        for table in page.tables:
+            if table.lost:
+                raise SourceError(path, f"page {page.number}: {len(table.lost)} characters inside a table lie in none "
+                                        f"of its cells ({table.lost[:12]!r}); the table cannot be read completely")
 
     lines: list[Line] = []
     table_no = -1
