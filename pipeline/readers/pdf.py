@@ -33,6 +33,7 @@ from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline.errors import SourceError
+from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
 from pipeline.sources import CellRef, Line
 from pipeline.textnorm import join_lines, normalize_key
 from pipeline.unitnames import continues_unit_name
@@ -81,6 +82,7 @@ class PageTable:
     columns: list[float]  # x of every grid column's left edge, and the table's right edge last
     rows: list[list[CellText]]
     lost: str = ""  # characters inside the table that fell in none of its cells
+    tagged: int | None = None  # the table's index among the tagged tables; rows are then its TR indices
 
 
 @dataclass
@@ -309,10 +311,44 @@ def _open_row_ends(page) -> list[float]:
     return sorted(ends)
 
 
-def _read_page(page, number: int, carry: PageTable | None) -> PageContent:
-    """The page's text lines and tables; `carry` is the table the previous page ended with."""
-    settings = {"explicit_horizontal_lines": _open_row_ends(page)}
-    tables = [_read_table(page, t) for t in page.find_tables(settings) if len(_grid(t)) >= 3]
+def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
+    """The part of a tagged table on this page: its rows' lines, each cell's paragraphs as tagged."""
+    number = page.page_number
+    marks = {mcid for p, mcid in table.marks() if p == number}
+    copies = {mcid for p, mcid in table.repeats if p == number}
+    chars = [c for c in page.chars if c.get("mcid") in marks | copies]
+    if not any(c.get("mcid") in marks for c in chars):
+        return None
+    rows: dict[int, list[CellText]] = {}
+    for cell in table.cells:
+        lines: list[tuple[str, bool]] = []
+        for paragraph in cell.paragraphs:
+            here = {mcid for p, mcid in paragraph if p == number}
+            if not here:
+                continue
+            ends_here = max(p for p, _ in paragraph) == number
+            found = page.filter(lambda o, here=here: o.get("object_type") != "char" or o.get("mcid") in here)
+            texts = [ln["text"] for ln in found.extract_text_lines()]
+            lines += [(text, k < len(texts) - 1 or not ends_here) for k, text in enumerate(texts)]
+        if lines:
+            rows.setdefault(cell.row, []).append(CellText(cell.row, cell.col, cell.colspan, lines))
+    top, bottom = min(c["top"] for c in chars), max(c["bottom"] for c in chars)
+    left, right = min(c["x0"] for c in chars), max(c["x1"] for c in chars)
+    lost = "".join(c["text"] for c in page.chars if c["text"].strip() and c.get("mcid") not in marks | copies
+                   and _inside(c, [(left, top, right, bottom)]))
+    columns = list(range(1 + max(c.col + c.colspan for c in table.cells)))
+    return PageTable(top, bottom, [float(x) for x in columns], [rows[r] for r in sorted(rows)], lost, index)
+
+
+def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTable]) -> PageContent:
+    """The page's text lines and tables; `carry` is the table the previous page ended with.
+    Tables the PDF tags are read from its structure; others from their ruling lines, or else
+    from the alignment of their words."""
+    parts = [_tagged_part(page, k, t) for k, t in enumerate(tagged) if number in t.pages()]
+    tables = [t for t in parts if t is not None]
+    if not tables:
+        settings = {"explicit_horizontal_lines": _open_row_ends(page)}
+        tables = [_read_table(page, t) for t in page.find_tables(settings) if len(_grid(t)) >= 3]
     if not tables:
         unruled = _read_unruled_table(page, carry)
         tables = [unruled] if unruled is not None else []
@@ -393,9 +429,10 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
     with _open(data, path) as pdf:
         try:
             _restore_ideographs(data, pdf)
+            tagged = tagged_tables(pdf)
             pages: list[PageContent] = []
             for k, page in enumerate(pdf.pages, start=1):
-                pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None))
+                pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None, tagged))
         except (PSException, PdfminerException, MalformedPDFException) as error:
             # A damaged content stream surfaces only when its page is read.
             raise SourceError(path, f"is not a readable PDF, a page is damaged ({type(error).__name__})") from None
@@ -417,12 +454,24 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
     row_no = -1
     row_first = ""  # the first cell's text of the current row, over page breaks
     previous: PageTable | None = None  # the table the last page ended with
+    tagged_no: int | None = None  # the tagged table the last table lines came from
     for page in pages:
         items: list[tuple[float, object]] = [(r.top, r) for r in page.text] + [(t.top, t) for t in page.tables]
         items.sort(key=lambda item: item[0])
         for k, (_, item) in enumerate(items):
             if isinstance(item, TextRow):
                 lines.append(Line(item.text, len(lines) + 1, page.number))
+                previous = None
+                continue
+            if item.tagged is not None:
+                # Structure gives the rows: a tagged table goes on wherever its rows do.
+                if tagged_no != item.tagged:
+                    table_no, tagged_no = table_no + 1, item.tagged
+                for row in item.rows:
+                    for cell in row:
+                        ref = CellRef(table_no, cell.row, cell.col, cell.colspan)
+                        lines += [Line(text, len(lines) + k + 1, page.number, ref, wrapped)
+                                  for k, (text, wrapped) in enumerate(cell.lines)]
                 previous = None
                 continue
             continues = k == 0 and previous is not None and _same_columns(previous, item)

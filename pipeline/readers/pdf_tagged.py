@@ -1,0 +1,224 @@
+"""Tables a PDF tags as tables: read from the document's structure, not from its drawing.
+
+A tagged PDF (browsers printing to PDF, Word saving as PDF, any producer writing for
+accessibility) says which characters form which table cell: the structure tree holds
+Table → TR → TH/TD elements, each cell's paragraphs (P), and for each of them the marked-content
+ids (MCIDs) of its characters on each page. Read that way, a table needs no ruling lines, a row
+cut by a page break is still one row, a header the browser repeats on every page is still one
+header, and a paragraph ends where its P ends rather than where a line happens to stop short.
+
+pdfplumber's own structure reader keeps one page per element, and a cell's characters on the
+next page are then lost; the tree is therefore walked here with pdfminer's objects, keeping the
+page of every marked-content reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from pdfminer.pdftypes import PDFObjRef, resolve1
+from pdfminer.psparser import PSLiteral
+
+CELL_TYPES = ("TH", "TD")
+ROW_GROUPS = ("THead", "TBody", "TFoot")
+MAX_DEPTH = 64  # a malformed tree can refer to itself
+
+Mark = tuple[int, int]  # (page number, MCID)
+
+
+@dataclass
+class TaggedCell:
+    row: int  # index of its TR in the table
+    col: int
+    colspan: int
+    header: bool  # a TH
+    paragraphs: list[list[Mark]]  # the marks of each paragraph, in reading order
+    named: bool = False  # its column comes from the headers it names
+
+
+@dataclass
+class TaggedTable:
+    cells: list[TaggedCell] = field(default_factory=list)
+    repeats: set[Mark] = field(default_factory=set)  # copies of the header on later pages
+
+    def marks(self) -> set[Mark]:
+        return {m for c in self.cells for p in c.paragraphs for m in p}
+
+    def pages(self) -> set[int]:
+        return {page for page, _ in self.marks()}
+
+
+def _name(value: Any) -> str:
+    value = resolve1(value)
+    if isinstance(value, PSLiteral):
+        return str(value.name)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return str(value) if value is not None else ""
+
+
+def _attribute(element: dict, key: str) -> Any:
+    attrs = resolve1(element.get("A"))
+    for attr in attrs if isinstance(attrs, list) else [attrs]:
+        attr = resolve1(attr)
+        if isinstance(attr, dict) and key in attr:
+            return resolve1(attr[key])
+    return None
+
+
+def _span(element: dict, key: str) -> int:
+    try:
+        return max(1, int(_attribute(element, key) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _headers(element: dict) -> list[str]:
+    value = _attribute(element, "Headers")
+    return [_name(v) for v in value] if isinstance(value, list) else []
+
+
+class _Tree:
+    def __init__(self, pdf: Any) -> None:
+        self.page_of = {page.page_obj.pageid: page.page_number for page in pdf.pages}
+        root = resolve1(pdf.doc.catalog.get("StructTreeRoot"))
+        self.root = root if isinstance(root, dict) else None
+        rolemap = resolve1(self.root.get("RoleMap")) if self.root else None
+        self.rolemap = {str(k): _name(v) for k, v in rolemap.items()} if isinstance(rolemap, dict) else {}
+
+    def kind(self, element: dict) -> str:
+        kind = _name(element.get("S"))
+        seen = set()
+        while kind in self.rolemap and kind not in seen:  # a custom type mapped to a standard one
+            seen.add(kind)
+            kind = self.rolemap[kind]
+        return kind
+
+    def page(self, obj: dict, inherited: int | None) -> int | None:
+        ref = obj.get("Pg")
+        return self.page_of.get(ref.objid, inherited) if isinstance(ref, PDFObjRef) else inherited
+
+    def kids(self, element: dict, page: int | None) -> Iterator[tuple[str, Any, int | None]]:
+        """('mark', (page, mcid), page) or ('element', element, page) for each kid in order."""
+        kids = element.get("K")
+        for kid in kids if isinstance(resolve1(kids), list) and not isinstance(kids, PDFObjRef) else [kids]:
+            kid_obj = resolve1(kid)
+            if isinstance(kid_obj, list):
+                for nested in kid_obj:
+                    yield from self.kids({"K": nested}, page)
+            elif isinstance(kid_obj, int):
+                if page is not None:
+                    yield "mark", (page, kid_obj), page
+            elif isinstance(kid_obj, dict):
+                if "MCID" in kid_obj:  # a marked-content reference, perhaps on another page
+                    where = self.page(kid_obj, page)
+                    if where is not None:
+                        yield "mark", (where, int(resolve1(kid_obj["MCID"]))), where
+                elif "S" in kid_obj:
+                    yield "element", kid_obj, self.page(kid_obj, page)
+
+    def marks(self, element: dict, page: int | None, depth: int = 0) -> list[Mark]:
+        if depth > MAX_DEPTH:
+            return []
+        out: list[Mark] = []
+        for what, value, where in self.kids(element, page):
+            out += [value] if what == "mark" else self.marks(value, where, depth + 1)
+        return out
+
+    def elements(self, element: dict, page: int | None, depth: int = 0) -> Iterator[tuple[dict, int | None]]:
+        if depth > MAX_DEPTH:
+            return
+        yield element, page
+        for what, value, where in self.kids(element, page):
+            if what == "element":
+                yield from self.elements(value, where, depth + 1)
+
+
+def _paragraphs(tree: _Tree, cell: dict, page: int | None) -> list[list[Mark]]:
+    """A cell's paragraphs: each block element under it (P, …) is one; marks directly in the cell
+    form one of their own."""
+    paragraphs: list[list[Mark]] = []
+    loose: list[Mark] = []
+    for what, value, where in tree.kids(cell, page):
+        if what == "mark":
+            loose.append(value)
+            continue
+        if loose:
+            paragraphs.append(loose)
+            loose = []
+        marks = tree.marks(value, where)
+        if marks:
+            paragraphs.append(marks)
+    if loose:
+        paragraphs.append(loose)
+    return paragraphs
+
+
+def _read_table(tree: _Tree, table: dict, page: int | None) -> TaggedTable:
+    rows: list[tuple[dict, int | None]] = []
+    for what, value, where in tree.kids(table, page):
+        if what != "element":
+            continue
+        kind = tree.kind(value)
+        if kind == "TR":
+            rows.append((value, where))
+        elif kind in ROW_GROUPS:
+            rows += [(v, w) for t, v, w in tree.kids(value, where) if t == "element" and tree.kind(v) == "TR"]
+    out = TaggedTable()
+    taken: set[tuple[int, int]] = set()  # grid places covered by cells above that span rows
+    header_place: dict[str, tuple[int, int]] = {}  # a TH's ID -> (col, colspan)
+    for r, (row, where) in enumerate(rows):
+        col = 0
+        for what, cell, cell_page in tree.kids(row, where):
+            if what != "element" or tree.kind(cell) not in CELL_TYPES:
+                continue
+            while (r, col) in taken:
+                col += 1
+            colspan, rowspan = _span(cell, "ColSpan"), _span(cell, "RowSpan")
+            # A producer may leave an empty cell out of the tree; the headers a cell names say
+            # which column it is in, whatever was left out before it.
+            named = [header_place[h] for h in _headers(cell) if h in header_place]
+            if named:
+                col = min(named, key=lambda place: place[1])[0]
+            if tree.kind(cell) == "TH" and cell.get("ID") is not None:
+                header_place[_name(cell.get("ID"))] = (col, colspan)
+            taken |= {(r + dr, col + dc) for dr in range(rowspan) for dc in range(colspan)}
+            header = tree.kind(cell) == "TH"
+            paragraphs = _paragraphs(tree, cell, cell_page)
+            if header and paragraphs:
+                # A header row repeated on every page refers to the same cell from each page:
+                # it is read where it first appears, and its copies are known for what they are.
+                first = min(page for paragraph in paragraphs for page, _ in paragraph)
+                out.repeats |= {m for paragraph in paragraphs for m in paragraph if m[0] != first}
+                paragraphs = [[m for m in paragraph if m[0] == first] for paragraph in paragraphs]
+            out.cells.append(TaggedCell(r, col, colspan, header, [pg for pg in paragraphs if pg], bool(named)))
+            col += colspan
+    return out
+
+
+def _places_known(table: TaggedTable) -> bool:
+    """Every cell's column is certain: its row is complete, or it names its headers."""
+    width = max((c.col + c.colspan for c in table.cells), default=0)
+    for r in {c.row for c in table.cells}:
+        row = [c for c in table.cells if c.row == r]
+        if sum(c.colspan for c in row) < width and not all(c.named or c.header for c in row):
+            return False
+    return True
+
+
+def tagged_tables(pdf: Any) -> list[TaggedTable]:
+    """Every table of the structure tree with at least one row of three cells, in document order;
+    a table whose cells cannot all be placed in their columns is left to the geometric readers."""
+    tree = _Tree(pdf)
+    if tree.root is None:
+        return []
+    tables = []
+    for element, page in tree.elements(tree.root, None):
+        if tree.kind(element) == "Table":
+            table = _read_table(tree, element, page)
+            widest = max((sum(c.colspan for c in table.cells if c.row == r) for r in {c.row for c in table.cells}),
+                         default=0)
+            if widest >= 3 and _places_known(table):
+                tables.append(table)
+    return tables
