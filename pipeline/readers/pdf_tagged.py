@@ -17,8 +17,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+import pdfplumber.page
 from pdfminer.pdftypes import PDFObjRef, resolve1
 from pdfminer.psparser import PSLiteral
+
+class _NestedMarkedContent(pdfplumber.page.PDFPageAggregatorWithMarkedContent):
+    """pdfplumber's aggregator forgets the enclosing MCID when a nested marked-content sequence
+    ends (a /Span carrying ActualText inside a paragraph's /P with its MCID), so the rest of the
+    paragraph loses its MCID. This one keeps the stack: a character belongs to the innermost
+    enclosing sequence that has an MCID."""
+
+    def begin_tag(self, tag: PSLiteral, props: Any = None) -> None:
+        stack = self.__dict__.setdefault("_marks", [])
+        mcid = props["MCID"] if isinstance(props, dict) and "MCID" in props else (stack[-1][1] if stack else None)
+        stack.append((tag, mcid))
+        super().begin_tag(tag, props)
+        self.cur_mcid = mcid
+
+    def end_tag(self) -> None:
+        stack = self.__dict__.setdefault("_marks", [])
+        if stack:
+            stack.pop()
+        super().end_tag()
+        if stack:
+            self.cur_tag = str(stack[-1][0].name) if isinstance(stack[-1][0], PSLiteral) else None
+            self.cur_mcid = stack[-1][1]
+
+
+# pdfplumber builds a page's objects with this aggregator, looked up by name when a page is read.
+pdfplumber.page.PDFPageAggregatorWithMarkedContent = _NestedMarkedContent
 
 CELL_TYPES = ("TH", "TD")
 ROW_GROUPS = ("THead", "TBody", "TFoot")
