@@ -76,6 +76,11 @@ def field_descriptor(spec: TableSpec, column_name: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": col.name, "type": SCHEMA_TYPES[col.type], "description": col.description}
     if col.required:
         out["constraints"] = {"required": True}
+        if col.type == "string":
+            # A required text can be the empty string (an unnumbered item's label): in the CSV that is
+            # an empty cell, which for this field is a value, not a missing one (field-level
+            # missingValues, Table Schema v2).
+            out["missingValues"] = []
     return out
 
 
