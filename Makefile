@@ -110,7 +110,8 @@ bench: all ## time the stages and `make all` (median of 5 runs) into data/qualit
 rebuild-share: | $(INSTALLED) ## share of 1,000 simulated annex layouts rebuilt exactly, into data/quality/rebuild_share.json
 	$(PYTHON) scripts/rebuild_share.py
 
-test: all ## run the whole test suite (after a full `make all`)
+test: all ## validate the Data Package and its CSVs, then run the whole test suite (after a full `make all`)
+	$(VENV)/bin/frictionless validate $(DATA)/datapackage.json
 	$(PYTHON) -m pytest
 
 clean-data: ## remove generated datasets (raw/ is never touched)
