@@ -35,6 +35,7 @@ CONSULTATION := $(DATA)/consultation.parquet $(DATA)/consultation.csv $(PROBLEMS
 TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv $(PROBLEMS)/tags.json
 CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv $(PROBLEMS)/changes.json
 DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
+SITE := $(DATA)/site/index.html $(PROBLEMS)/site.json
 
 .PHONY: help all data summary venv test bench rebuild-share readme fixtures clean clean-data
 
@@ -55,7 +56,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) ## run every stage (only what changed)
+data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) $(SITE) ## run every stage (only what changed)
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	@echo "== documents: every document in $(RAW)"
@@ -89,6 +90,11 @@ $(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers
 	@echo "== datadict: $(DATA)/datapackage.json"
 	$(call stage,datadict)
 
+# The site reads the published datasets (never the sources): it reruns when they change.
+$(SITE) &: pipeline/site.py pipeline/changes.py pipeline/tables.py pipeline/errors.py pipeline/__main__.py $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
+	@echo "== site: $(DATA)/site/index.html"
+	$(call stage,site)
+
 summary: | $(INSTALLED) ## what the last run read and skipped (exit status 1 if anything was)
 	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
@@ -104,11 +110,12 @@ bench: all ## time the stages and `make all` (median of 5 runs) into data/qualit
 rebuild-share: | $(INSTALLED) ## share of 1,000 simulated annex layouts rebuilt exactly, into data/quality/rebuild_share.json
 	$(PYTHON) scripts/rebuild_share.py
 
-test: all ## run the whole test suite (after a full `make all`)
+test: all ## validate the Data Package and its CSVs, then run the whole test suite (after a full `make all`)
+	$(VENV)/bin/frictionless validate $(DATA)/datapackage.json
 	$(PYTHON) -m pytest
 
 clean-data: ## remove generated datasets (raw/ is never touched)
-	rm -rf $(DATA)/*.parquet $(DATA)/*.csv $(DATA)/quality $(DATA)/reports
+	rm -rf $(DATA)/*.parquet $(DATA)/*.csv $(DATA)/quality $(DATA)/reports $(DATA)/site
 
 clean: clean-data ## also remove the virtualenv
 	rm -rf $(VENV)

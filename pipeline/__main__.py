@@ -33,6 +33,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "tags": ("pipeline.tags", "tags: rule-based links / 4P / target-group tags of every clause and measure"),
     "changes": ("pipeline.changes", "changes + reports/: what changed between consecutive plan versions"),
     "datadict": ("pipeline.datadict", "datapackage.json: the data dictionary of every table"),
+    "site": ("pipeline.site", "site/index.html: every plan version's annex as a table, heat maps, quality, change reports"),
 }
 
 

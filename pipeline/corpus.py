@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from pipeline.errors import PipelineError, SourceError
 from pipeline.tables import TableSpec
 
@@ -58,35 +60,31 @@ def process_file(path: Path, root: Path) -> FileResult:
     return result
 
 
-def _progress(done: int, total: int, failed: int) -> None:
-    width = 30
-    filled = width * done // max(total, 1)
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} documents, {failed} failed"
-    if sys.stderr.isatty():
-        print("\r" + line, end="" if done < total else "\n", file=sys.stderr, flush=True)
-    elif done == total or done % max(total // 10, 1) == 0:
-        print(line, file=sys.stderr, flush=True)
-
-
 def run_corpus(corpus_dir: Path, out_dir: Path, workers: int | None = None) -> list[FileResult]:
     import pyarrow.dataset as ds
 
     from pipeline.sources import source_paths
-    from pipeline.tables import as_dict, to_arrow, validate
+    from pipeline.tables import as_dict, give_umask_mode, to_arrow, validate
 
     paths = source_paths(corpus_dir)
     workers = workers or os.cpu_count() or 1
     results: list[FileResult] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # The bar draws on a terminal only (disable=None); a log gets the one closing line below.
+    with ProcessPoolExecutor(max_workers=workers) as pool, \
+            tqdm(total=len(paths), desc="documents", unit="doc", file=sys.stderr, disable=None) as bar:
         futures = [pool.submit(process_file, p, corpus_dir) for p in paths]
-        for k, future in enumerate(futures, start=1):
+        for future in futures:
             results.append(future.result())
-            _progress(k, len(paths), sum(1 for r in results if r.error))
+            bar.set_postfix(failed=sum(1 for r in results if r.error), refresh=False)
+            bar.update()
+    if not sys.stderr.isatty():
+        print(f"{len(results)} documents, {sum(1 for r in results if r.error)} failed", file=sys.stderr, flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, spec in _specs().items():
         rows = [as_dict(r) for res in results for r in res.rows.get(name, [])]
         validate(spec, rows)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+        give_umask_mode(staging, directory=True)
         try:
             ds.write_dataset(to_arrow(spec, rows, source=str(corpus_dir)), staging, format="parquet",
                              partitioning=["doc_id"], partitioning_flavor="hive",

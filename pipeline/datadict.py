@@ -76,6 +76,11 @@ def field_descriptor(spec: TableSpec, column_name: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": col.name, "type": SCHEMA_TYPES[col.type], "description": col.description}
     if col.required:
         out["constraints"] = {"required": True}
+        if col.type == "string":
+            # A required text can be the empty string (an unnumbered item's label): in the CSV that is
+            # an empty cell, which for this field is a value, not a missing one (field-level
+            # missingValues, Table Schema v2).
+            out["missingValues"] = []
     return out
 
 
@@ -132,7 +137,9 @@ def render_markdown(specs: list[TableSpec] | None = None) -> str:
     specs = collect_specs().specs if specs is None else specs
     out = [f"Generated from the table specs by `python -m pipeline.datadict`; machine-readable as "
            f"`data/datapackage.json` (Frictionless Data Package). Every table is `data/NAME.parquet` and "
-           f"`data/NAME.csv` (UTF-8 with BOM); empty CSV cells are nulls.", ""]
+           f"`data/NAME.csv` (UTF-8 with BOM); empty CSV cells are nulls, except in a required text column "
+           f"(an unnumbered item's `label`), where they are the empty string. "
+           f"`frictionless validate data/datapackage.json` checks every CSV against it.", ""]
     for spec in specs:
         out += [f"### `{spec.name}`", "", _cell(spec.description), ""]
         if spec.primary_key:

@@ -129,9 +129,27 @@ def _csv_bytes(spec: TableSpec, rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def current_umask() -> int:
+    """The process umask. It can only be read by setting it, so set it back at once."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def give_umask_mode(path: Path, directory: bool = False) -> None:
+    """Give a file or folder made by `tempfile` the mode a plain `open` or `mkdir` would have given it.
+
+    `tempfile` makes its files 0600 and its folders 0700 (private on purpose), and a rename keeps
+    that mode: the outputs would then be unreadable to the colleagues the user's umask lets read them.
+    """
+    base = 0o777 if directory else 0o666
+    os.chmod(path, base & ~current_umask())
+
+
 def _temp_path(target: Path) -> Path:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    give_umask_mode(Path(name))
     return Path(name)
 
 

@@ -24,16 +24,25 @@ def outputs(folder: Path) -> dict[str, bytes]:
             and p.name not in MEASUREMENTS and not p.name.startswith(".")}
 
 
+def beside_sources(folder: Path) -> Path:
+    """An output folder laid out as in the repository, beside (a link to) the sources: the site links
+    to the sources by their path relative to it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "raw").exists():
+        (folder / "raw").symlink_to(ROOT / "raw")
+    return folder / "data"
+
+
 def run_all(out: Path, cwd: Path = ROOT, hashseed: str = "0") -> None:
     env = dict(os.environ, PYTHONHASHSEED=hashseed)
-    result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(ROOT / "raw"), "--out", str(out)],
+    result = subprocess.run([sys.executable, "-m", "pipeline", "all", "--raw", str(out.parent / "raw"), "--out", str(out)],
                             cwd=cwd, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("fresh")
+    out = beside_sources(tmp_path_factory.mktemp("fresh"))
     run_all(out)
     return out
 
@@ -43,18 +52,18 @@ def test_committed_data_is_what_the_code_produces(fresh):
 
 
 def test_runs_are_byte_identical_across_hash_seeds_and_directories(fresh, tmp_path):
-    other = tmp_path / "other"
+    other = beside_sources(tmp_path / "other")
     run_all(other, cwd=tmp_path, hashseed="12345")
     assert outputs(other) == outputs(fresh)
 
 
 def test_a_killed_run_leaves_earlier_outputs_whole(fresh, tmp_path):
     """Kill `all` at several moments: every output is either the earlier file or the new one."""
-    out = tmp_path / "out"
+    out = beside_sources(tmp_path / "out")
     shutil.copytree(fresh, out)
     earlier = outputs(out)
     for delay in (0.05, 0.2, 0.4, 0.6, 0.9):
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(ROOT / "raw"), "--out", str(out)],
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline", "all", "--raw", str(out.parent / "raw"), "--out", str(out)],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
