@@ -28,6 +28,9 @@ DOCUMENTS = TableSpec(
         Column("line_end", "integer", "Last line of the document in the source file."),
         Column("page_start", "integer", "First page, where the source has pages."),
         Column("page_end", "integer", "Last page, where the source has pages."),
+        Column("version_of", "string", "For another file of the same plan version (the same notice as PDF and DOCX: "
+                                       "same document number and date, or the same body): the doc_id of the reading "
+                                       "published as the version; empty for a published document."),
     ),
 )
 
@@ -44,6 +47,7 @@ def document_rows(documents: list[Document]) -> list[dict[str, Any]]:
             "source_file": doc.source.name, "source_sha256": doc.source.sha256,
             "source_format": doc.source.format, "line_start": start, "line_end": end,
             "page_start": min(pages) if pages else None, "page_end": max(pages) if pages else None,
+            "version_of": doc.version_of,
         })
     return rows
 
