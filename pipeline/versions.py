@@ -289,24 +289,40 @@ class TwinEntry:
         }
 
 
+# Up to this many files, every pair is cross-checked (three files: three pairs); beyond, each file
+# against the published one, so that the work grows with the files, not with their square.
+ALL_PAIRS_UP_TO = 4
+
+
 def twin_entry(readings: list[Reading], published: Reading) -> TwinEntry:
-    """Every pair of readings cross-checked (three files give three pairs), published first."""
+    """The readings of one version cross-checked, published first."""
     ordered = [published] + sorted((r for r in readings if r is not published), key=lambda r: r.structure)
     header = dict(published.header)
     entry = TwinEntry(published.doc_id, published.kind, header.get("doc_number"), header.get("issue_date"), ordered)
-    entry.checks = [cross_check_pair(a, b) for a, b in combinations(ordered, 2)]
+    pairs = combinations(ordered, 2) if len(ordered) <= ALL_PAIRS_UP_TO else ((published, r) for r in ordered[1:])
+    entry.checks = [cross_check_pair(a, b) for a, b in pairs]
     return entry
 
 
-def report_unread_twins(entry: TwinEntry) -> None:
+def unread_twins(entry: TwinEntry) -> list[tuple[SourceError, str]]:
     """A file of a version that could not be read whole is a problem, even though the version came
-    from another file: the run says which file and what was published instead."""
+    from another file: the run names the file and says what was published instead."""
     published = entry.readings[0]
-    for r in entry.readings[1:]:
-        if r.problem:
-            problem = r.problem.removeprefix(f"{r.source_file}: ")
-            report_problem(SourceError(r.source_file, problem),
-                           f"version {entry.version} read from {published.source_file}")
+    return [(SourceError(r.source_file, r.problem.removeprefix(f"{r.source_file}: ")),
+             f"version {entry.version} read from {published.source_file}")
+            for r in entry.readings[1:] if r.problem]
+
+
+def group_readings(readings: list[Reading]) -> list[list[Reading]]:
+    """Readings of the same version (by key), in the order first seen; two texts of one file are
+    never the same version."""
+    groups: dict[tuple[str, ...], list[Reading]] = {}
+    for r in readings:
+        key = r.key
+        if any(m.source_file == r.source_file for m in groups.get(key, [])):
+            key = key + (r.doc_id,)
+        groups.setdefault(key, []).append(r)
+    return list(groups.values())
 
 
 def twin_report(documents: list[Document]) -> list[dict[str, Any]]:
@@ -318,7 +334,8 @@ def twin_report(documents: list[Document]) -> list[dict[str, Any]]:
             continue
         readings = [read_plan(d).reading for d in [doc] + twins]
         entry = twin_entry(readings, readings[0])
-        report_unread_twins(entry)
+        for error, consequence in unread_twins(entry):
+            report_problem(error, consequence)
         entries.append(entry.as_dict())
     return entries
 
