@@ -13,7 +13,8 @@ DOCUMENTS = TableSpec(
     description="One row per document found in the raw sources, including the documents embedded in a consultation page.",
     primary_key=("doc_id",),
     columns=(
-        Column("doc_id", "string", "Stable id: source file stem, plus '/kind' for documents embedded in a page.", required=True),
+        Column("doc_id", "string", "Stable id: source file name without its extension (with it when two files of the folder would "
+                                  "share an id, e.g. rev.pdf and rev.docx), plus '/kind' for documents embedded in a page.", required=True),
         Column("kind", "string", "issued_notice, consultation_draft, final_text, consultation_announcement, drafting_explanation, consultation_channels, feedback_summary or interpretation.", dictionary=True, required=True),
         Column("title", "string", "Title as printed."),
         Column("doc_number", "string", "Document number as printed, e.g. 六政办秘〔2022〕49号."),
