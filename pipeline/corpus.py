@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import PipelineError, SourceError
+from pipeline.errors import PipelineError
 from pipeline.tables import TableSpec
 
 EXIT_SKIPPED = 1
