@@ -22,8 +22,11 @@ endef
 
 # Every source file in the raw folder; README files there are documentation, not sources.
 RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
+# Which file of a plan version held by several files is published depends on how its annex and
+# outline read (pipeline/versions.py), so every stage that loads the sources depends on those readers.
 CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/consultation_page.py \
-        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py)
+        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py) \
+        pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
 STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
 
 # Every stage also records the problems it met, for the summary that ends `make all`.

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.annex_model import AnnexTable
+from pipeline.annex_model import AnnexMeasure, AnnexTable
 from pipeline.annex_status import ANNEX_STATUS, AnnexRead, absent, read_fully, refused
 from pipeline.plan import split_plan
 from pipeline.errors import SourceError
@@ -151,26 +151,35 @@ def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
 
 def cross_check(rebuilt: ParsedAnnex, clean: ParsedAnnex) -> dict[str, Any]:
     """Compare two tables measure for measure on (unit, phase, label) and normalised text."""
-    def keyed(p: ParsedAnnex) -> dict[tuple[str, str, int], Any]:
-        return {(normalize_key(m.unit), phase_key(m.phase), m.seq): m for m in p.table.measures}
+    return compare_measures(rebuilt.document.doc_id, rebuilt.table.measures, clean.document.doc_id,
+                            clean.table.measures)
 
-    a, b = keyed(rebuilt), keyed(clean)
+
+def compare_measures(a_doc: str, a_measures: list[AnnexMeasure], b_doc: str, b_measures: list[AnnexMeasure],
+                     names: tuple[str, str] = ("rebuilt", "clean")) -> dict[str, Any]:
+    """Two readings of a table, measure for measure; `names` label the two sides in the result
+    (also used for two files of one plan version, see pipeline.versions)."""
+    def keyed(measures: list[AnnexMeasure]) -> dict[tuple[str, str, int], AnnexMeasure]:
+        return {(normalize_key(m.unit), phase_key(m.phase), m.seq): m for m in measures}
+
+    na, nb = names
+    a, b = keyed(a_measures), keyed(b_measures)
     exact, punctuation, differ = 0, [], []
     for key in sorted(set(a) | set(b)):
         ma, mb = a.get(key), b.get(key)
         if ma is None or mb is None:
             differ.append({"unit": key[0], "phase": key[1], "seq": key[2],
-                           "rebuilt": ma.text if ma else None, "clean": mb.text if mb else None})
+                           na: ma.text if ma else None, nb: mb.text if mb else None})
         elif normalize_key(ma.label + ma.text) == normalize_key(mb.label + mb.text):
             exact += 1
         elif strip_punctuation(ma.label + ma.text) == strip_punctuation(mb.label + mb.text):
             punctuation.append({"unit": ma.unit, "phase": ma.phase, "seq": ma.seq, "label": ma.label,
-                                "rebuilt": ma.text, "clean": mb.text,
-                                "rebuilt_lines": [ma.line_start, ma.line_end], "clean_lines": [mb.line_start, mb.line_end]})
+                                na: ma.text, nb: mb.text,
+                                f"{na}_lines": [ma.line_start, ma.line_end], f"{nb}_lines": [mb.line_start, mb.line_end]})
         else:
-            differ.append({"unit": ma.unit, "phase": ma.phase, "seq": ma.seq, "rebuilt": ma.text, "clean": mb.text})
-    return {"rebuilt_doc": rebuilt.document.doc_id, "clean_doc": clean.document.doc_id,
-            "rebuilt_measures": len(a), "clean_measures": len(b), "exact": exact,
+            differ.append({"unit": ma.unit, "phase": ma.phase, "seq": ma.seq, na: ma.text, nb: mb.text})
+    return {f"{na}_doc": a_doc, f"{nb}_doc": b_doc,
+            f"{na}_measures": len(a), f"{nb}_measures": len(b), "exact": exact,
             "punctuation_only": punctuation, "different": differ}
 
 
@@ -249,14 +258,19 @@ def parse_all(documents: list[Document], statuses: list[AnnexRead] | None = None
 
 
 def run(raw_dir: Path, out_dir: Path) -> None:
+    from pipeline.versions import render_twins, twin_report
     statuses: list[AnnexRead] = []
-    parsed = parse_all(load_documents(raw_dir), statuses)
+    documents = load_documents(raw_dir)
+    parsed = parse_all(documents, statuses)
     rows = sorted((r for p in parsed for r in measure_rows(p)),
                   key=lambda r: (r["doc_id"], r["unit_order"], r["phase_order"], r["seq"]))
     report = quality_report(parsed)
+    # The files of one plan version are checked against each other, never against other versions.
+    report["twins"] = twin_report(documents)
     status_rows = sorted((s.row() for s in statuses), key=lambda r: r["doc_id"])
     write_tables(out_dir, [(ANNEX_MEASURES, rows), (ANNEX_STATUS, status_rows)])
     quality = out_dir / "quality"
     write_bytes_atomic(quality / "annex_quality.json",
                        (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    write_bytes_atomic(quality / "annex_quality.md", (render_markdown(report) + "\n").encode("utf-8"))
+    markdown = "\n".join(part for part in (render_markdown(report), render_twins(report["twins"])) if part)
+    write_bytes_atomic(quality / "annex_quality.md", (markdown + "\n").encode("utf-8"))

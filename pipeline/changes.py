@@ -360,7 +360,8 @@ def load_versions(out_dir: Path) -> list[Version]:
     statuses = {s["doc_id"]: s for s in _read(out_dir, "annex_status")}
     versions = []
     for doc in documents:
-        if doc["kind"] not in PLAN_KINDS:
+        # Another file of a version is cross-checked by the annex stage, never audited as a version.
+        if doc["kind"] not in PLAN_KINDS or doc.get("version_of"):
             continue
         items = [Item("header", (name,), name, str(doc[name]), f"{doc['source_file']}:{doc['line_start']}")
                  for name in HEADER_FIELDS if doc[name] not in (None, "")]

@@ -1,34 +1,59 @@
 """Corpus mode: every notice in a folder, on all cores, into one partitioned Parquet dataset.
 
-`python -m pipeline corpus DIR --out OUT` reads each source file of DIR in a worker process, so one
-failing document stops nothing but itself, and writes OUT/annex_measures/ (and OUT/clauses/ when the
-clauses stage is installed) partitioned by document: pandas, polars and DuckDB read each folder as one
-table (`duckdb.sql("select * from 'OUT/annex_measures/**/*.parquet'")`).
+`python -m pipeline corpus DIR --out OUT` reads each source file of DIR in a worker process and
+writes OUT/annex_measures/ (and OUT/clauses/ when the clauses stage is installed) partitioned by
+document: pandas, polars and DuckDB read each folder as one table
+(`duckdb.sql("select * from 'OUT/annex_measures/**/*.parquet'")`).
+
+A corpus never stops for one document: a file that cannot be read, or whose reading fails in any
+way, is named in one line on stderr and skipped, the datasets of the rest are written, and the exit
+status is 1 (2 only when nothing can be written). As in `python -m pipeline all`, the files of one
+plan version (the same notice as PDF and DOCX) are one version, published from the most structured
+reading and cross-checked against each other in OUT/quality/twins.{json,md} (see pipeline.versions).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 import tempfile
+import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from pipeline.errors import PipelineError, SourceError
+from pipeline.errors import PipelineError
 from pipeline.tables import TableSpec
+
+EXIT_SKIPPED = 1
+EXIT_FAILED = 2
 
 
 @dataclass
 class FileResult:
     name: str
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    error: str | None = None
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # every plan text of the file
+    readings: list[Any] = field(default_factory=list)  # pipeline.versions.Reading, one per plan text
+    error: str | None = None  # the whole file was skipped
+    trace: str | None = None  # the traceback of an unexpected failure, shown with --debug
+
+
+@dataclass
+class CorpusRun:
+    results: list[FileResult]
+    problems: list[str] = field(default_factory=list)  # one line each, naming the file
+    versions: int = 0
+    twins: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def traces(self) -> list[str]:
+        return [r.trace for r in self.results if r.trace]
 
 
 def _specs() -> dict[str, TableSpec]:
@@ -42,47 +67,119 @@ def _specs() -> dict[str, TableSpec]:
     return specs
 
 
-def process_file(path: Path, root: Path) -> FileResult:
-    """All rows of one source file; a bad file gives its error instead."""
-    from pipeline.annex import measure_rows, parse_annex
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if isinstance(error, PipelineError) else f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
+    """The readings and rows of every plan text of one source file; a file that cannot be read
+    gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
+    from pipeline.annex import measure_rows
     from pipeline.sources import plan_versions, read_source, split_documents
+    from pipeline.versions import read_plan
 
     result = FileResult(path.relative_to(root).as_posix())
     try:
-        documents = split_documents(read_source(path, root))
-        versions = plan_versions(documents)
-        result.rows["annex_measures"] = [r for d in versions if (p := parse_annex(d)) for r in measure_rows(p)]
-        if "clauses" in _specs():
-            from pipeline import clauses
-            result.rows["clauses"] = clauses.clause_rows(versions)
-    except (PipelineError, SourceError) as error:
-        result.error = str(error)
+        documents = split_documents(read_source(path, root, stem))
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _specs()}
+        for doc in plan_versions(documents):
+            plan = read_plan(doc)
+            result.readings.append(plan.reading)
+            if plan.annex is not None:
+                rows["annex_measures"] += measure_rows(plan.annex)
+            if plan.clauses is not None and "clauses" in rows:
+                rows["clauses"] += [asdict(c) for c in plan.clauses]
+        result.rows = rows
+    except Exception as error:  # noqa: BLE001 - one document must never stop the corpus
+        result.error = f"{result.name}: {_one_line(error)}" if not isinstance(error, PipelineError) else str(error)
+        if not isinstance(error, PipelineError):
+            result.trace = traceback.format_exc()
     return result
 
 
-def run_corpus(corpus_dir: Path, out_dir: Path, workers: int | None = None) -> list[FileResult]:
-    import pyarrow.dataset as ds
-
-    from pipeline.sources import source_paths
-    from pipeline.tables import as_dict, give_umask_mode, to_arrow, validate
+def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult]:
+    from pipeline.sources import source_paths, source_stems
 
     paths = source_paths(corpus_dir)
+    names = [p.relative_to(corpus_dir).as_posix() for p in paths]
+    stems = source_stems(names)
     workers = workers or os.cpu_count() or 1
     results: list[FileResult] = []
     # The bar draws on a terminal only (disable=None); a log gets the one closing line below.
     with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(paths), desc="documents", unit="doc", file=sys.stderr, disable=None) as bar:
-        futures = [pool.submit(process_file, p, corpus_dir) for p in paths]
-        for future in futures:
-            results.append(future.result())
+        futures = [pool.submit(process_file, p, corpus_dir, stems[n]) for p, n in zip(paths, names)]
+        for future, name in zip(futures, names):
+            try:
+                results.append(future.result())
+            except Exception as error:  # noqa: BLE001 - a worker that died takes only its file with it
+                results.append(FileResult(name, error=f"{name}: worker failed ({_one_line(error)})",
+                                          trace=traceback.format_exc()))
             bar.set_postfix(failed=sum(1 for r in results if r.error), refresh=False)
             bar.update()
     if not sys.stderr.isatty():
         print(f"{len(results)} documents, {sum(1 for r in results if r.error)} failed", file=sys.stderr, flush=True)
+    return results
+
+
+def resolve_versions(run: CorpusRun) -> set[str]:
+    """Group the readings into plan versions; return the doc ids whose rows are published.
+
+    A version comes from its best reading; its other files are cross-checked against it. A
+    version whose best reading failed is skipped and named; a file of a version that failed while
+    another was published is named too."""
+    from pipeline.versions import choose, group_readings, twin_entry, unread_twins
+
+    published: set[str] = set()
+    readings = [r for res in run.results if not res.error for r in res.readings]
+    for members in group_readings(readings):
+        best = choose(members)
+        if len(members) > 1:
+            entry = twin_entry(members, best)
+            run.twins.append(entry.as_dict())
+            run.problems += [f"{error} ({consequence})" for error, consequence in unread_twins(entry)]
+        if best.outline_error or best.annex.status == "refused":
+            run.problems.append(f"{best.problem} (skipped)")
+            continue
+        if best.annex.status in ("partial", "missing"):
+            consequence = "missing part not compared" if best.annex.status == "partial" else "annex not read"
+            run.problems.append(f"{best.annex.detail} ({consequence})")
+        published.add(best.doc_id)
+        run.versions += 1
+    return published
+
+
+def _valid_rows(spec: TableSpec, rows: list[dict[str, Any]], run: CorpusRun, dropped: set[str]) -> None:
+    """Validate each document's rows on its own, so that one bad document is named and dropped
+    instead of failing the dataset of the whole corpus."""
+    from pipeline.tables import ValidationError, validate
+
+    by_doc: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_doc.setdefault(row["doc_id"], []).append(row)
+    for doc_id, doc_rows in by_doc.items():
+        try:
+            validate(spec, doc_rows)
+        except ValidationError as error:
+            run.problems.append(f"{doc_rows[0]['source_file']}: {doc_id}: {error} (skipped)")
+            dropped.add(doc_id)
+
+
+def write_corpus(run: CorpusRun, published: set[str], out_dir: Path, corpus_dir: Path) -> None:
+    import pyarrow.dataset as ds
+
+    from pipeline.tables import as_dict, give_umask_mode, to_arrow, write_bytes_atomic
+    from pipeline.versions import render_twins
+
     out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {name: [as_dict(r) for res in run.results for r in res.rows.get(name, []) if r["doc_id"] in published]
+              for name in _specs()}
+    dropped: set[str] = set()
     for name, spec in _specs().items():
-        rows = [as_dict(r) for res in results for r in res.rows.get(name, [])]
-        validate(spec, rows)
+        _valid_rows(spec, tables[name], run, dropped)
+    for name, spec in _specs().items():
+        rows = [r for r in tables[name] if r["doc_id"] not in dropped]
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
         give_umask_mode(staging, directory=True)
         try:
@@ -95,23 +192,46 @@ def run_corpus(corpus_dir: Path, out_dir: Path, workers: int | None = None) -> l
             os.replace(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return results
+    quality = out_dir / "quality"
+    write_bytes_atomic(quality / "twins.json",
+                       (json.dumps(run.twins, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    markdown = render_twins(run.twins) or "No plan version of the corpus is held by more than one file."
+    write_bytes_atomic(quality / "twins.md", ("# Plan versions read from several files\n\n" + markdown + "\n").encode("utf-8"))
+
+
+def run_corpus(corpus_dir: Path, out_dir: Path, workers: int | None = None) -> CorpusRun:
+    run = CorpusRun(read_corpus(corpus_dir, workers))
+    run.problems += [f"{r.error} (skipped)" for r in run.results if r.error]
+    published = resolve_versions(run)
+    write_corpus(run, published, out_dir, corpus_dir)
+    return run
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline corpus",
                                      description="Run every notice in a folder on all cores into one "
-                                                 "Parquet dataset partitioned by document.")
+                                                 "Parquet dataset partitioned by document.",
+                                     epilog="Exit status: 0 every document read; 1 some were skipped (each named "
+                                            "on stderr), the rest written; 2 nothing written.")
     parser.add_argument("corpus", type=Path, help="folder of source files")
     parser.add_argument("--out", type=Path, default=Path("corpus-out"), help="output folder (default: corpus-out)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of unexpected failures")
     args = parser.parse_args(argv)
     try:
-        results = run_corpus(args.corpus, args.out, args.workers)
-    except PipelineError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for res in results:
-        if res.error:
-            print(f"error: {res.error} (skipped)", file=sys.stderr)
-    return 1 if any(r.error for r in results) else 0
+        run = run_corpus(args.corpus, args.out, args.workers)
+    except Exception as error:  # noqa: BLE001 - one line, never a traceback without --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.debug:
+        for trace in run.traces:
+            print(trace, file=sys.stderr)
+    for problem in dict.fromkeys(run.problems):
+        print(f"error: {problem}", file=sys.stderr)
+    read = sum(1 for r in run.results if not r.error)
+    print(f"corpus: {read} of {len(run.results)} files read; {run.versions} plan versions published"
+          + (f", {len(run.twins)} of them held by several files (cross-check: {args.out / 'quality' / 'twins.md'})"
+             if run.twins else ""))
+    return EXIT_SKIPPED if run.problems else 0

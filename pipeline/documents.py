@@ -13,7 +13,8 @@ DOCUMENTS = TableSpec(
     description="One row per document found in the raw sources, including the documents embedded in a consultation page.",
     primary_key=("doc_id",),
     columns=(
-        Column("doc_id", "string", "Stable id: source file stem, plus '/kind' for documents embedded in a page.", required=True),
+        Column("doc_id", "string", "Stable id: source file name without its extension (with it when two files of the folder would "
+                                  "share an id, e.g. rev.pdf and rev.docx), plus '/kind' for documents embedded in a page.", required=True),
         Column("kind", "string", "issued_notice, consultation_draft, final_text, consultation_announcement, drafting_explanation, consultation_channels, feedback_summary or interpretation.", dictionary=True, required=True),
         Column("title", "string", "Title as printed."),
         Column("doc_number", "string", "Document number as printed, e.g. 六政办秘〔2022〕49号."),
@@ -28,6 +29,9 @@ DOCUMENTS = TableSpec(
         Column("line_end", "integer", "Last line of the document in the source file."),
         Column("page_start", "integer", "First page, where the source has pages."),
         Column("page_end", "integer", "Last page, where the source has pages."),
+        Column("version_of", "string", "For another file of the same plan version (the same notice as PDF and DOCX: "
+                                       "same document number and date, or the same body): the doc_id of the reading "
+                                       "published as the version; empty for a published document."),
     ),
 )
 
@@ -44,6 +48,7 @@ def document_rows(documents: list[Document]) -> list[dict[str, Any]]:
             "source_file": doc.source.name, "source_sha256": doc.source.sha256,
             "source_format": doc.source.format, "line_start": start, "line_end": end,
             "page_start": min(pages) if pages else None, "page_end": max(pages) if pages else None,
+            "version_of": doc.version_of,
         })
     return rows
 

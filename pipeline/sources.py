@@ -54,6 +54,7 @@ class Source:
     sha256: str
     format: str  # txt | pdf | docx | html
     lines: list[Line]
+    stem: str = ""  # the document id the file gives (see source_stems)
 
 
 @dataclass
@@ -69,10 +70,17 @@ class Document:
     recipients: str | None = None
     label: str | None = None  # a printed status label such as 征求意见稿
     extra: dict[str, str] = field(default_factory=dict)
+    # Another file of the same plan version (the same notice as PDF and DOCX): the doc_id of the
+    # reading published as the version (see pipeline.versions); None for a published reading.
+    version_of: str | None = None
 
     @property
     def is_plan_version(self) -> bool:
         return self.kind in PLAN_KINDS
+
+    @property
+    def is_twin(self) -> bool:
+        return self.version_of is not None
 
     @property
     def line_span(self) -> tuple[int, int]:
@@ -112,7 +120,8 @@ def decode_text(data: bytes, path: Path) -> str:
     raise SourceError(path, f"cannot be decoded as text (tried {', '.join(TEXT_ENCODINGS)})")
 
 
-def read_source(path: Path, raw_dir: Path | None = None) -> Source:
+def read_source(path: Path, raw_dir: Path | None = None, stem: str | None = None) -> Source:
+    """Read one file; `stem` is its document id as given by `source_stems` over the whole folder."""
     if not path.exists():
         raise SourceError(path, "file not found")
     data = path.read_bytes()
@@ -126,7 +135,7 @@ def read_source(path: Path, raw_dir: Path | None = None) -> Source:
         from pipeline.readers import read_lines
         lines = read_lines(fmt, data, path)
     name = path.relative_to(raw_dir).as_posix() if raw_dir else path.name
-    return Source(path, name, hashlib.sha256(data).hexdigest(), fmt, lines)
+    return Source(path, name, hashlib.sha256(data).hexdigest(), fmt, lines, stem or name_stem(name))
 
 
 def source_paths(raw_dir: Path) -> list[Path]:
@@ -138,6 +147,46 @@ def source_paths(raw_dir: Path) -> list[Path]:
     if not paths:
         raise SourceError(raw_dir, "no source files in the raw folder")
     return paths
+
+
+# --------------------------------------------------------------------------- document ids
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "source"
+
+
+def name_stem(name: str) -> str:
+    """The readable id a file name gives on its own: the path without its extension, in ASCII."""
+    return _slug(Path(name).with_suffix("").as_posix())
+
+
+def source_stems(names: list[str]) -> dict[str, str]:
+    """The document id of every source file of a folder: readable, deterministic, never shared.
+
+    A file keeps the id of its name without the extension (the ids of a folder without clashes
+    never change). Files whose ids would clash, ignoring case (a notice as rev.pdf and rev.docx,
+    Rev.txt and rev.txt, a/x.txt and a-x.txt), keep their extension (rev.pdf, rev.docx); any that
+    still clash are numbered in the order of their names (x.txt, x.txt-2). Case is ignored because
+    ids name files and folders of the outputs, and some file systems ignore it.
+    """
+    ordered = sorted(names)
+    stems = {name: name_stem(name) for name in ordered}
+    clashes: dict[str, list[str]] = {}
+    for name in ordered:
+        clashes.setdefault(stems[name].casefold(), []).append(name)
+    for group in clashes.values():
+        if len(group) > 1:
+            for name in group:
+                stems[name] = _slug(name)
+    used: set[str] = set()
+    for name in ordered:
+        stem, k = stems[name], 1
+        while stem.casefold() in used:
+            k += 1
+            stem = f"{stems[name]}-{k}"
+        stems[name] = stem
+        used.add(stem.casefold())
+    return stems
 
 
 # --------------------------------------------------------------------------- notice headers
@@ -192,7 +241,7 @@ def parse_notice_header(lines: list[Line]) -> dict[str, str | None]:
 # --------------------------------------------------------------------------- documents
 
 def _stem(source: Source) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source.name).with_suffix("").as_posix()).strip("-") or "source"
+    return source.stem or name_stem(source.name)
 
 
 def is_consultation_page(source: Source) -> bool:
@@ -242,41 +291,65 @@ def report_problem(error: SourceError, consequence: str = "skipped") -> None:
 
 
 def load_documents(raw_dir: Path) -> list[Document]:
-    """Every document in every source of `raw_dir`.
+    """Every document in every source of `raw_dir`, the other files of one plan version marked.
 
-    Duplicate copies of one file are read once; two files that claim the same document number
-    are both kept and reported.
+    Duplicate copies of one file are read once; the same notice in several files (PDF and DOCX)
+    is one plan version, published from its most structured reading, the others marked with
+    `version_of` (see pipeline.versions); two files that claim the same document number for
+    different notices are both kept and reported.
     """
     documents: list[Document] = []
     seen_hashes: dict[str, str] = {}
-    for path in source_paths(raw_dir):
+    paths = source_paths(raw_dir)
+    stems = source_stems([p.relative_to(raw_dir).as_posix() for p in paths])
+    for path in paths:
         try:
-            source = read_source(path, raw_dir)
+            source = read_source(path, raw_dir, stems[path.relative_to(raw_dir).as_posix()])
             if source.sha256 in seen_hashes:
                 raise SourceError(path, f"same bytes as {seen_hashes[source.sha256]}, a duplicate")
             seen_hashes[source.sha256] = source.name
-            documents.extend(split_documents(source))
+            documents.extend(_unique_ids(split_documents(source), documents))
         except SourceError as error:
             report_problem(error)
     if not documents:
         raise SourceError(raw_dir, "no readable source in the raw folder")
+    from pipeline.versions import mark_twins
+    mark_twins(documents)
+    _report_number_claims(documents)
+    return documents
+
+
+def _unique_ids(new: list[Document], earlier: list[Document]) -> list[Document]:
+    """File ids never clash (source_stems); a page holding two texts of one kind would give one id
+    twice: the second is reported and skipped rather than stopping the run."""
+    taken = {d.doc_id.casefold() for d in earlier}
+    kept = []
+    for doc in new:
+        if doc.doc_id.casefold() in taken:
+            report_problem(SourceError(doc.source.name, f"{doc.kind} at line {doc.line_span[0]} gives the "
+                                                        f"document id {doc.doc_id!r} a second time"))
+            continue
+        taken.add(doc.doc_id.casefold())
+        kept.append(doc)
+    return kept
+
+
+def _report_number_claims(documents: list[Document]) -> None:
+    """Two files of one notice are one version; two different notices claiming one number are a
+    problem a person must look at."""
     by_number: dict[tuple[str, str], Document] = {}
     for doc in documents:
-        if doc.doc_number and doc.kind == "issued_notice":
+        if doc.doc_number and doc.kind == "issued_notice" and not doc.is_twin:
             key = (doc.kind, normalize_key(doc.doc_number))
             other = by_number.setdefault(key, doc)
             if other is not doc:
                 report_problem(SourceError(doc.source.name, f"claims document number {doc.doc_number} "
                                                             f"like {other.source.name}"), "both kept")
-    ids = [d.doc_id for d in documents]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise SourceError(raw_dir, f"two sources give the same document id {duplicates[0]!r}; rename one")
-    return documents
 
 
 def plan_versions(documents: list[Document]) -> list[Document]:
-    """Versions of the plan text, oldest first (drafts before finals on the same date)."""
+    """Versions of the plan text, oldest first (drafts before finals on the same date); another
+    file of a version (marked by `load_documents`) is not a version of its own."""
     order = {kind: i for i, kind in enumerate(PLAN_KINDS)}
-    versions = [d for d in documents if d.is_plan_version]
+    versions = [d for d in documents if d.is_plan_version and not d.is_twin]
     return sorted(versions, key=lambda d: (d.issue_date or "", order[d.kind], d.doc_id))

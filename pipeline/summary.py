@@ -79,6 +79,14 @@ def _table(out_dir: Path, name: str) -> list[dict[str, Any]]:
     return pq.read_table(path).to_pylist() if path.exists() else []
 
 
+def _twin_checks(out_dir: Path) -> dict[str, int]:
+    """Differences found between the files of each version read from several (annex stage)."""
+    path = out_dir / "quality" / "annex_quality.json"
+    if not path.exists():
+        return {}
+    return {t["version"]: t["differences"] for t in json.loads(path.read_text(encoding="utf-8")).get("twins", [])}
+
+
 def summarise(raw_dir: Path, out_dir: Path, stages: list[str]) -> RunSummary:
     from pipeline.changes import version_order
     from pipeline.sources import PLAN_KINDS, source_paths
@@ -91,11 +99,20 @@ def summarise(raw_dir: Path, out_dir: Path, stages: list[str]) -> RunSummary:
     documents = _table(out_dir, "documents")
     result.read = sorted({d["source_file"] for d in documents})
     statuses = {s["doc_id"]: s for s in _table(out_dir, "annex_status")}
-    for doc in sorted((d for d in documents if d["kind"] in PLAN_KINDS), key=version_order):
+    twins = _twin_checks(out_dir)
+    for doc in sorted((d for d in documents if d["kind"] in PLAN_KINDS and not d.get("version_of")), key=version_order):
         status = statuses.get(doc["doc_id"])
         annex = (f"annex {status['status']}, {status['measures']} measures" if status
                  else "annex not read (no status recorded)")
-        result.versions.append(f"{doc['doc_id']} ({doc['kind']}, {doc['issue_date'] or 'no date'}): {annex}")
+        line = f"{doc['doc_id']} ({doc['kind']}, {doc['issue_date'] or 'no date'}): {annex}"
+        files = [d["source_file"] for d in documents if d.get("version_of") == doc["doc_id"]]
+        if files:
+            differences = twins.get(doc["doc_id"])
+            line += (f"; the same text in {', '.join(files)} (cross-check: "
+                     + ("not recorded" if differences is None
+                        else f"{differences} difference(s)" if differences else "no differences")
+                     + ", see quality/annex_quality.md)")
+        result.versions.append(line)
     comparisons = _table(out_dir, "comparisons")
     result.pairs = len({(c["from_doc"], c["to_doc"]) for c in comparisons})
     result.compared = sum(1 for c in comparisons if c["status"] == "compared")

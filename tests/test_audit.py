@@ -163,7 +163,8 @@ def placeholder_run(tmp_path_factory):
     """The issued notice and a copy whose annex is replaced by a placeholder line."""
     raw = tmp_path_factory.mktemp("raw")
     (raw / "notice.txt").write_text(NOTICE, encoding="utf-8")
-    head = NOTICE[:NOTICE.index(" 附件\n")]
+    # Another number: a file of the same number and date would be the same version, read from the notice.
+    head = NOTICE[:NOTICE.index(" 附件\n")].replace("〕49号", "〕50号")
     (raw / "revision.txt").write_text(head + " 附件\n（重点任务推进表另见扫描件）\n", encoding="utf-8")
     out = raw.parent / "out"
     return run_all(raw, out), out
@@ -189,7 +190,8 @@ def test_a_missing_annex_is_named_with_its_reference(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "notice.txt").write_text(NOTICE, encoding="utf-8")
-    (raw / "scanned.txt").write_text(NOTICE[:NOTICE.index(" 附件\n")], encoding="utf-8")  # 附件：… but no table
+    # 附件：… but no table; another number, else it would be a file of the notice's own version.
+    (raw / "scanned.txt").write_text(NOTICE[:NOTICE.index(" 附件\n")].replace("〕49号", "〕50号"), encoding="utf-8")
     result = run_all(raw, tmp_path / "out")
     assert result.returncode == 1
     assert "error: scanned.txt: issued_notice at line 176 (附件：重点任务推进表) refers to an annex but no annex " \
