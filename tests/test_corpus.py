@@ -23,7 +23,7 @@ def test_a_log_gets_one_closing_line(tmp_path, monkeypatch, capsys):
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "raw", corpus)
     (corpus / "empty.txt").write_bytes(b"")
-    results = run_corpus(corpus, tmp_path / "out", workers=1)
+    results = run_corpus(corpus, tmp_path / "out", workers=1).results
     err = capsys.readouterr().err
     failed = sum(1 for r in results if r.error)
     assert failed == 1 and f"{len(results)} documents, 1 failed" in err.splitlines()
