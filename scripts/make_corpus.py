@@ -1,6 +1,6 @@
 """Generate a corpus of synthetic notices for the corpus-mode benchmark.
 
-Each notice is the issued notice's text up to its annex, followed by an annex table drawn at
+Each notice is the issued notice's text up to its annex, with a document number of its own, followed by an annex table drawn at
 random (units, cells, measures) and laid out by the test suite's layout simulator, the way PDF text
 extraction breaks it. `python scripts/make_corpus.py OUT N [--seed S]`.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def main() -> int:
         spec = Layout([rng.choice([9.0, 10.0, 11.0])] * 3 + [3.0], page_height=rng.randint(18, 28),
                       first_page_room=rng.randint(8, 20), footer_every=rng.choice([0, 2, 3]),
                       merge_short_segments=rng.random() < 0.5, blank_between=True, seed=k)
-        text = "\n".join(front + layout(random_table(rng), spec)) + "\n"
+        # Each notice is a plan version of its own: its own document number.
+        header = [re.sub(r"〕\d+号", f"〕{1000 + k}号", line) for line in front]
+        text = "\n".join(header + layout(random_table(rng), spec)) + "\n"
         (args.out / f"notice-{k:04d}.txt").write_text(text, encoding="utf-8")
     return 0
 
