@@ -341,7 +341,7 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
         if any(y <= x for x, y in zip(numbers, numbers[1:])):
             cost += BREAK  # numbering starts again: a cell ends inside
         # (A unit name fills its narrow column: its end is told by its form, not its width.)
-        below = p.band(k, b, b + p.gap + 1.5 * p.size) if k > 0 and kind != "header" else []
+        below = p.band(k, b, c[-1].bottom + p.gap + 0.5 * p.size) if k > 0 and kind != "header" else []
         if below and p.runs_on(c[-1]):
             cost += BREAK
     return cost
@@ -410,16 +410,17 @@ def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
 def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLine]:
     """The lines without a copy of the header at their top (its first column may be clipped)."""
     tol = SAME_LINE * size
+    end = None  # the lowest height down to which the lines copy the header
     for y in sorted({ln.bottom for ln in lines}):
-        above = [ln for ln in lines if ln.top < y - tol]
+        above = [ln for ln in lines if ln.top < y + tol]
         if any(ln.bottom > y + tol for ln in above):
             continue
         keys = _header_keys(above, len(header))
-        if keys[1:] == header[1:] and header[0].startswith(keys[0]):
-            return [ln for ln in lines if ln.top >= y - tol]
         if any(key and not head.startswith(key) for key, head in zip(keys, header)):
             break
-    return lines
+        if keys[1:] == header[1:] and keys[0] and header[0].startswith(keys[0]):
+            end = y
+    return lines if end is None else [ln for ln in lines if ln.top >= end + tol]
 
 
 def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, columns: list[float], header: list[str],
@@ -446,6 +447,7 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     if not lines:
         return None
     header_keys: list[str] = []
+    continued: list[TLine] = []
     if state is None:
         found = _first_page_lines(lines)
         if found is None:
@@ -488,7 +490,8 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
                 cells.setdefault((ln.col, ln.span), []).append(ln)
             rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
         start = end
-    top = min(ln.top for ln in table)
+    # The region includes a repeated header, whose lines are dropped, not left as page text.
+    top = min(ln.top for ln in (table if state is None else continued))
     bottom = max(ln.bottom for ln in table)
     last_kind = path[-1][1] if path else "row"
     if len(path) == 1 and last_kind == "header":
