@@ -71,6 +71,7 @@ class UnruledState:
     unit: str  # the unit name of the last row so far (it may go on over the page break)
     runs_on: dict[int, bool] = field(default_factory=dict)  # a column's last line goes on below
     last_item: dict[int, int] = field(default_factory=dict)  # a column's last item number
+    edges: list[float] = field(default_factory=list)  # the furthest right a line of each column reached
 
 
 @dataclass
@@ -190,7 +191,7 @@ def _place(ln: TLine, columns: list[float]) -> bool:
     """Give a line its column (and how many columns it spans); False when it fits no column."""
     tol = COLUMN_TOLERANCE
     lefts = columns[:-1]
-    if ln.x0 < lefts[0] - tol or ln.x1 > columns[-1] + ln.size:  # punctuation may hang past the edge
+    if ln.x0 < lefts[0] - tol:  # (the last column's right edge is only known from the lines in it)
         return False
     first = max(k for k, x in enumerate(lefts) if k == 0 or x - tol <= ln.x0)
     last = max(k for k, x in enumerate(lefts) if k == 0 or x + tol < ln.x1 - ln.size / 2)
@@ -437,7 +438,7 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
             items[col] = numbers[-1]
         elif last_kind == "rest" and before is not None and col in before.last_item:
             items[col] = before.last_item[col]
-    return UnruledState(columns, header, unit, runs_on, items)
+    return UnruledState(columns, header, unit, runs_on, items, p.edges)
 
 
 def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
@@ -464,6 +465,8 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
             return None
     ncols = len(columns) - 1
     p = _prepare(table, columns)
+    if state is not None:
+        p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
     readings = []
     for align in ("top", "centre"):
         for cost, path in _rows(p, align, state, state is None):
