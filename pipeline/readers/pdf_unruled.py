@@ -164,7 +164,9 @@ def _find_columns(lines: list[TLine]) -> list[float]:
             while j < n and cover[j] <= 1:
                 j += 1
             empty = [m for m in range(k, j) if cover[m] == 0]
-            if j < n and not empty and (j - k) * step >= 0.5 * size and k > 0:
+            # A column starts after the gap: left-aligned, at least two of its lines start there.
+            starts = sum(1 for ln in lines if abs(ln.x0 - (x_min + j * step)) <= COLUMN_TOLERANCE)
+            if j < n and not empty and (j - k) * step >= 0.5 * size and k > 0 and starts >= 2:
                 gaps.append((k, j))  # a bridged gap
             else:
                 m = k
