@@ -423,7 +423,20 @@ def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLi
             break
         if keys[1:] == header[1:] and keys[0] and header[0].startswith(keys[0]):
             end = y
-    return lines if end is None else [ln for ln in lines if ln.top >= end + tol]
+    if end is None:
+        return lines
+    rest = [ln for ln in lines if ln.top >= end + tol]
+    # A heading set vertically in a narrow column may overflow the repeated header row's height
+    # into the row below: characters that go on spelling it are the header's, not the row's.
+    first = [ln for ln in lines if ln.col == 0 and ln.top < end + tol]
+    spelled = _text(sorted(first, key=lambda ln: ln.top))
+    for ln in sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top):
+        if spelled and spelled != header[0] and header[0].startswith(spelled + _text([ln])):
+            spelled += _text([ln])
+            rest.remove(ln)
+        else:
+            break
+    return rest
 
 
 def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, columns: list[float], header: list[str],
