@@ -445,7 +445,7 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
     unit = _text(next((c[2] for c in last if c[0] == 0), []))
     if last_kind == "rest" and before is not None:
         unit = before.unit + unit
-    runs_on = {col: p.runs_on(lines[-1]) for col, _, lines in last}
+    runs_on = {col: p.runs_on(lines[-1]) for col, _, lines in last if col > 0}  # a unit name: by its form
     items: dict[int, int] = {}
     for col, _, lines in last:
         numbers = [n for n in map(_item, lines) if n is not None]
