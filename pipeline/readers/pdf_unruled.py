@@ -98,6 +98,11 @@ def _segments(chars: list[dict]) -> list[TLine]:
     for row in rows:
         row.sort(key=lambda c: c["x0"])
         group = [row[0]]
+        for a, b in zip(row, row[1:]):
+            if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]:
+                # Two characters drawn over each other (a clipped heading overflowing a row):
+                # which one the row holds cannot be told.
+                raise UnsureTable(f"two characters drawn over each other ({a['text']}, {b['text']})")
         for c in row[1:]:
             if c["x0"] - group[-1]["x1"] > WORD_GAP * c["size"]:
                 out.append(_tline(group))
@@ -383,24 +388,24 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
     so that a spanning heading gives way to the headings under it.
 
     A heading centred over an odd number of columns can sit inside the middle one: it is told from
-    a heading wrapped over two lines by being a paragraph of its own (its line stops short of the
-    column's edge) above a heading that starts level with the headings of other columns."""
+    a heading wrapped over two lines by the heading under it, which starts level with the headings
+    of other columns (all of them below the spanning heading)."""
     spanning = [ln for ln in lines if ln.span > 1]
     own: dict[int, list[TLine]] = {}
     for ln in sorted((ln for ln in lines if ln.span == 1), key=lambda ln: ln.top):
         own.setdefault(ln.col, []).append(ln)
     tol = SAME_LINE * p.size
     for col, col_lines in own.items():
-        ends = [k for k, ln in enumerate(col_lines[:-1]) if ln.x1 - ln.x0 < p.edges[col] - p.columns[col] - EDGE * ln.size]
-        if col == 0 or not ends:
+        if col == 0:
             continue
-        cut = ends[-1] + 1
-        level = [c for c, other in own.items() if c not in (0, col)
-                 and abs(min(ln.top for ln in other) - col_lines[cut].top) <= tol
-                 and all(ln.top > col_lines[cut - 1].bottom - tol for ln in other)]
-        if level:
-            spanning.extend(col_lines[:cut])
-            own[col] = col_lines[cut:]
+        for cut in range(len(col_lines) - 1, 0, -1):
+            level = [c for c, other in own.items() if c not in (0, col)
+                     and abs(min(ln.top for ln in other) - col_lines[cut].top) <= tol
+                     and all(ln.top > col_lines[cut - 1].bottom - tol for ln in other)]
+            if level:
+                spanning.extend(col_lines[:cut])
+                own[col] = col_lines[cut:]
+                break
     spanning.sort(key=lambda ln: (ln.top, ln.col))
     rows = [[(ln.col, ln.span, [ln]) for ln in spanning]] if spanning else []
     return rows + [[(col, 1, own[col]) for col in sorted(own)]]
