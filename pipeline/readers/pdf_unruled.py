@@ -57,6 +57,7 @@ class TLine:
     size: float
     col: int = -1
     span: int = 1
+    overlap: str = ""  # two characters of the line's height drawn over each other
 
     @property
     def middle(self) -> float:
@@ -98,26 +99,26 @@ def _segments(chars: list[dict]) -> list[TLine]:
     for row in rows:
         row.sort(key=lambda c: c["x0"])
         group = [row[0]]
-        for a, b in zip(row, row[1:]):
-            if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]:
-                # Two characters drawn over each other (a clipped heading overflowing a row):
-                # which one the row holds cannot be told.
-                raise UnsureTable(f"two characters drawn over each other ({a['text']}, {b['text']})")
+        # Two characters drawn over each other (a clipped heading overflowing a row): which one
+        # a table's row holds cannot be told. (Squeezed punctuation only touches.)
+        over = next((a["text"] + b["text"] for a, b in zip(row, row[1:])
+                     if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
         for c in row[1:]:
             if c["x0"] - group[-1]["x1"] > WORD_GAP * c["size"]:
-                out.append(_tline(group))
+                out.append(_tline(group, over))
                 group = []
             elif c["x0"] - group[-1]["x1"] > 0.2 * c["size"]:
                 group.append({**c, "text": " " + c["text"]})  # a space the producer did not write
                 continue
             group.append(c)
-        out.append(_tline(group))
+        out.append(_tline(group, over))
     return out
 
 
-def _tline(chars: list[dict]) -> TLine:
+def _tline(chars: list[dict], over: str) -> TLine:
     return TLine("".join(c["text"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars),
-                 min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars))
+                 min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars),
+                 overlap=over)
 
 
 def _blocks(lines: list[TLine]) -> list[list[TLine]]:
@@ -302,7 +303,7 @@ def _item(ln: TLine) -> int | None:
 
 
 def _contiguous(p: _Page, lines: list[TLine]) -> bool:
-    return all(b.top - a.bottom <= p.gap + 0.5 * p.size for a, b in zip(lines, lines[1:]))
+    return all(b.top - a.bottom <= p.gap + 1.0 * p.size for a, b in zip(lines, lines[1:]))
 
 
 def _residual(cells: list[list[TLine]], align: str) -> float:
@@ -484,6 +485,9 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
         if not table:
             return None
     ncols = len(columns) - 1
+    drawn_over = next((ln.overlap for ln in table if ln.overlap), "")
+    if drawn_over:
+        raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
     p = _prepare(table, columns)
     if state is not None:
         p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
