@@ -14,7 +14,8 @@ UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站
 
 
 def is_unit_name(text: str) -> bool:
-    return bool(UNIT_START.search(text) and UNIT_END.search(text))
+    # One character is no name, though 团 both starts and ends names (团市委 cut as 团 | 市委).
+    return len(text) >= 2 and bool(UNIT_START.search(text) and UNIT_END.search(text))
 
 
 def continues_unit_name(before: str, after: str) -> bool:

@@ -34,8 +34,9 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline.errors import SourceError
 from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
+from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
 from pipeline.sources import CellRef, Line
-from pipeline.textnorm import join_lines, normalize_key
+from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name
 
 # pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
@@ -83,6 +84,7 @@ class PageTable:
     rows: list[list[CellText]]
     lost: str = ""  # characters inside the table that fell in none of its cells
     tagged: int | None = None  # the table's index among the tagged tables; rows are then its TR indices
+    unruled: UnruledState | None = None  # how a table without ruling lines goes on to the next page
 
 
 @dataclass
@@ -218,81 +220,16 @@ def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float
     return PageTable(top, bottom, columns, rows)
 
 
-# A table drawn without ruling lines: its columns are where words line up, its rows start where the
-# first column starts a new entry. The first column must hold an entry per row (a unit name, say).
-TEXT_STRATEGY = {"vertical_strategy": "text", "horizontal_strategy": "text"}
-
-
-def _word_lines(words: list[dict]) -> list[dict]:
-    """Words grouped into lines by their height on the page, read left to right."""
-    lines: list[list[dict]] = []
-    for word in sorted(words, key=lambda w: w["top"]):
-        if lines and word["top"] - lines[-1][0]["top"] <= word["size"] / 2:
-            lines[-1].append(word)
-        else:
-            lines.append([word])
-    out = []
-    for group in lines:
-        group.sort(key=lambda w: w["x0"])
-        out.append({"text": join_lines([w["text"] for w in group]), "top": group[0]["top"],
-                    "bottom": max(w["bottom"] for w in group), "x1": max(w["x1"] for w in group),
-                    "size": max(w["size"] for w in group)})
-    return out
-
-
 def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
-    found = page.find_tables(TEXT_STRATEGY)
-    if not found:
+    """A table drawn without ruling lines (pipeline/readers/pdf_unruled.py), in this reader's form."""
+    read = read_unruled(page, carry.unruled if carry is not None else None)
+    if read is None:
         return None
-    table = max(found, key=lambda t: (t.bbox[2] - t.bbox[0]) * (t.bbox[3] - t.bbox[1]))
-    grid = _grid(table)
-    lefts = grid[:-1]
-    continues = carry is not None and len(lefts) >= 2 and all(
-        any(abs(x - y) <= COLUMN_TOLERANCE for y in carry.columns[:-1]) for x in lefts)
-    if not continues and len(lefts) < 3:
-        return None  # prose lines up on its margins only: one column, not a table
-    columns = carry.columns if continues and carry is not None else grid
-    top, bottom = table.bbox[1], table.bbox[3]
-    region = (columns[0] - COLUMN_TOLERANCE, top - 1, columns[-1] + COLUMN_TOLERANCE, bottom + 1)
-    words = [w | {"size": w["bottom"] - w["top"]} for w in page.extract_words() if _inside(w, [region])]
-    if not words:
-        return None
-    for w in words:
-        w["col"] = max(k for k in range(len(columns) - 1) if k == 0 or columns[k] - COLUMN_TOLERANCE <= w["x0"])
-    if not continues:
-        # Headings above the table (附件, the table's title) line up with a column by chance: the
-        # table starts at the first line with words in two columns.
-        lines = _word_lines(words)
-        start = next((ln["top"] for ln in lines if len({w["col"] for w in words if abs(w["top"] - ln["top"])
-                                                        <= w["size"] / 2}) >= 2), None)
-        if start is None:
-            return None
-        words = [w for w in words if w["top"] >= start - 1]
-        top = start
-    by_col: dict[int, list[dict]] = {}
-    for w in words:
-        by_col.setdefault(w["col"], []).append(w)
-    firsts = _word_lines(by_col.get(0, []))
-    starts = [ln["top"] for k, ln in enumerate(firsts)
-              if k == 0 or ln["top"] - firsts[k - 1]["bottom"] > 0.8 * ln["size"]]
-    first_top = min(w["top"] for w in words)
-    tolerance = min(w["size"] for w in words) / 2
-    if not starts or starts[0] - first_top > tolerance:
-        starts = [first_top] + starts  # the page opens inside a row cut by the page break
-    if not continues:
-        # The header: one row per line, so that a heading over several columns gives way to the
-        # headings under it.
-        header_end = starts[1] if len(starts) > 1 else bottom + 1
-        header_tops = [ln["top"] for ln in _word_lines([w for w in words if w["top"] < header_end - tolerance])]
-        starts = header_tops + starts[1:]
-    cells = []
-    for r, row_top in enumerate(starts):
-        row_bottom = starts[r + 1] if r + 1 < len(starts) else bottom + 1
-        for col, col_words in sorted(by_col.items()):
-            inside = [w for w in col_words if row_top - tolerance <= w["top"] < row_bottom - tolerance]
-            if inside:
-                cells.append((r, col, 1, _word_lines(inside)))
-    return _assemble(cells, columns, top, bottom)
+    cells = [(r, col, span, [{"text": ln.text, "x1": ln.x1, "size": ln.size} for ln in lines])
+             for r, row in enumerate(read.rows) for col, span, lines in row]
+    table = _assemble(cells, read.columns, read.top, read.bottom)
+    table.unruled = read.state
+    return table
 
 
 def _open_row_ends(page) -> list[float]:
@@ -433,6 +370,8 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
             pages: list[PageContent] = []
             for k, page in enumerate(pdf.pages, start=1):
                 pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None, tagged))
+        except UnsureTable as error:
+            raise SourceError(path, f"page {k}: {error}") from None
         except (PSException, PdfminerException, MalformedPDFException) as error:
             # A damaged content stream surfaces only when its page is read.
             raise SourceError(path, f"is not a readable PDF, a page is damaged ({type(error).__name__})") from None

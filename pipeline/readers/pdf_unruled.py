@@ -1,0 +1,534 @@
+"""Read a table drawn without ruling lines from one PDF page.
+
+Nothing on the page delimits the cells, so the reading rests on how a table is laid out:
+
+- Columns: text never crosses the white gap between two columns, so columns are the spans of
+  the page where text lines stand side by side (a heading spanning several columns is the one
+  line allowed over a gap). A table continued from the previous page keeps its columns.
+- Rows: every row has one unit name in the first column, read by its form (pipeline/unitnames.py),
+  not by the gap above it, since rows may abut without any space between them. A row's cells are
+  either all top-aligned (each starts at the row's top) or all vertically centred (each centred
+  on the row's middle); in both, the row's tallest cell spans the row. Cuts between rows are
+  chosen by dynamic programming over the heights where no line is cut, scored by how well each
+  row's cells keep one alignment, by item numbers (they restart at 1 in each cell and rise within
+  it) and by paragraphs (a line that runs to its column's edge goes on below it).
+- Page breaks: the last row of a page may be cut (its cells then start at its top); the first row
+  of the next page may be the rest of it, with no unit name or the rest of a cut unit name.
+- A header row repeated at the top of a page is dropped here, where its layout is known.
+
+A reading that a close alternative explains almost as well is refused (`UnsureTable`), naming
+the page: a wrong table is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from statistics import median
+
+from pipeline.textnorm import normalize_key
+from pipeline.unitnames import continues_unit_name, is_unit_name
+
+ITEM = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])")
+TERMINAL = tuple("。！？!?；;")
+WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white between two columns
+SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
+MARGIN_BAND = 0.1  # share of the page height where running heads and page numbers live
+BLOCK_GAP = 1.5  # in characters: white this tall parts the table from text above or below it
+COLUMN_TOLERANCE = 2.0  # points
+EDGE = 1.5  # in characters: a line ending closer than this to its column's edge was wrapped
+BREAK = 6.0  # cost of a cut that goes against an item number or through a paragraph
+UNSURE = 1.0  # an alternative reading scoring within this of the best one makes the reading unsure
+
+
+class UnsureTable(Exception):
+    """The page holds a table that cannot be read with certainty."""
+
+
+@dataclass
+class TLine:
+    """A line of text inside one column."""
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    col: int = -1
+    span: int = 1
+    overlap: str = ""  # two characters of the line's height drawn over each other
+
+    @property
+    def middle(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class UnruledState:
+    """What the next page needs to know about a table read so far."""
+    columns: list[float]
+    header: list[str]  # each column's heading text (normalised), to drop a repeated header
+    unit: str  # the unit name of the last row so far (it may go on over the page break)
+    runs_on: dict[int, bool] = field(default_factory=dict)  # a column's last line goes on below
+    last_item: dict[int, int] = field(default_factory=dict)  # a column's last item number
+    edges: list[float] = field(default_factory=list)  # the furthest right a line of each column reached
+
+
+@dataclass
+class UnruledPage:
+    top: float
+    bottom: float
+    columns: list[float]
+    rows: list[list[tuple[int, int, list[TLine]]]]  # per row: (col, colspan, lines)
+    state: UnruledState
+
+
+# --------------------------------------------------------------------------- lines and columns
+
+def _segments(chars: list[dict]) -> list[TLine]:
+    """Text lines, split where a gap inside a line is as wide as the white between columns."""
+    chars = sorted((c for c in chars if c["text"].strip()), key=lambda c: (c["top"], c["x0"]))
+    rows: list[list[dict]] = []
+    for c in chars:
+        if rows and abs(c["top"] - rows[-1][0]["top"]) <= SAME_LINE * c["size"]:
+            rows[-1].append(c)
+        else:
+            rows.append([c])
+    out: list[TLine] = []
+    for row in rows:
+        row.sort(key=lambda c: c["x0"])
+        group = [row[0]]
+        # Two characters drawn over each other (a clipped heading overflowing a row): which one
+        # a table's row holds cannot be told. (Squeezed punctuation only touches.)
+        over = next((a["text"] + b["text"] for a, b in zip(row, row[1:])
+                     if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
+        for c in row[1:]:
+            if c["x0"] - group[-1]["x1"] > WORD_GAP * c["size"]:
+                out.append(_tline(group, over))
+                group = []
+            elif c["x0"] - group[-1]["x1"] > 0.2 * c["size"]:
+                group.append({**c, "text": " " + c["text"]})  # a space the producer did not write
+                continue
+            group.append(c)
+        out.append(_tline(group, over))
+    return out
+
+
+def _tline(chars: list[dict], over: str) -> TLine:
+    return TLine("".join(c["text"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars),
+                 min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars),
+                 overlap=over)
+
+
+def _blocks(lines: list[TLine]) -> list[list[TLine]]:
+    """Lines grouped into blocks parted by white taller than BLOCK_GAP characters."""
+    blocks: list[list[TLine]] = []
+    bottom = 0.0
+    for ln in sorted(lines, key=lambda ln: ln.top):
+        if blocks and ln.top - bottom <= BLOCK_GAP * ln.size:
+            blocks[-1].append(ln)
+            bottom = max(bottom, ln.bottom)
+        else:
+            blocks.append([ln])
+            bottom = ln.bottom
+    return blocks
+
+
+def _side_by_side(lines: list[TLine]) -> list[list[TLine]]:
+    """Groups of lines at one height holding two or more lines: where text stands in columns."""
+    out: list[list[TLine]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
+        if out and abs(ln.top - out[-1][0].top) <= SAME_LINE * ln.size:
+            out[-1].append(ln)
+        else:
+            out.append([ln])
+    return [row for row in out if len(row) >= 2]
+
+
+def _find_columns(lines: list[TLine]) -> list[float]:
+    """Left edges of the columns and the right edge of the last.
+
+    Cells are left-aligned, so inside a column fewer lines cover a point the further right it is;
+    white covered by at most one line and followed by a point covered by two or more is the gap
+    between two columns, bridged at most by a heading that spans them."""
+    if not lines:
+        return []
+    step = 0.5
+    x_min = min(ln.x0 for ln in lines)
+    n = int((max(ln.x1 for ln in lines) - x_min) / step) + 1
+    cover = [0] * n
+    for ln in lines:
+        for k in range(int((ln.x0 - x_min) / step), min(n, int((ln.x1 - x_min) / step) + 1)):
+            cover[k] += 1
+    size = median(ln.size for ln in lines)
+    gaps: list[tuple[int, int]] = []
+    k = 0
+    while k < n:
+        if cover[k] <= 1:
+            j = k
+            while j < n and cover[j] <= 1:
+                j += 1
+            empty = [m for m in range(k, j) if cover[m] == 0]
+            # A column starts after the gap: left-aligned, at least two of its lines start there.
+            starts = sum(1 for ln in lines if abs(ln.x0 - (x_min + j * step)) <= COLUMN_TOLERANCE)
+            if j < n and not empty and (j - k) * step >= 0.5 * size and k > 0 and starts >= 2:
+                gaps.append((k, j))  # a bridged gap
+            else:
+                m = k
+                while m < j:  # the truly empty stretches
+                    if cover[m] == 0:
+                        e = m
+                        while e < j and cover[e] == 0:
+                            e += 1
+                        gaps.append((m, e))
+                        m = e
+                    else:
+                        m += 1
+            k = j
+        else:
+            k += 1
+    columns = [x_min]
+    for a, b in gaps:
+        columns.append(x_min + b * step)
+    right = max(ln.x1 for ln in lines)
+    return columns + [right]
+
+
+def _place(ln: TLine, columns: list[float]) -> bool:
+    """Give a line its column (and how many columns it spans); False when it fits no column."""
+    tol = COLUMN_TOLERANCE
+    lefts = columns[:-1]
+    if ln.x0 < lefts[0] - tol:  # (the last column's right edge is only known from the lines in it)
+        return False
+    first = max(k for k, x in enumerate(lefts) if k == 0 or x - tol <= ln.x0)
+    last = max(k for k, x in enumerate(lefts) if k == 0 or x + tol < ln.x1 - ln.size / 2)
+    ln.col, ln.span = first, max(1, last - first + 1)
+    return True
+
+
+# --------------------------------------------------------------------------- the table's lines
+
+def _in_margin(block: list[TLine], height: float) -> bool:
+    return all(ln.bottom < height * MARGIN_BAND or ln.top > height * (1 - MARGIN_BAND) for ln in block)
+
+
+def _first_page_lines(lines: list[TLine]) -> tuple[list[float], list[TLine]] | None:
+    """The columns and lines of a table that starts on this page: the block of text holding the
+    most lines side by side, from its first such line (a title above lines up by chance)."""
+    rows = _side_by_side(lines)
+    if len(rows) < 2:
+        return None
+    in_rows = {id(ln) for row in rows for ln in row}
+    block = max(_blocks(lines), key=lambda b: sum(id(ln) in in_rows for ln in b))
+    start = min(ln.top for ln in block if id(ln) in in_rows)
+    size = median(ln.size for ln in block)
+    body = [ln for ln in block if ln.top >= start - SAME_LINE * size]
+    columns = _find_columns(body)
+    if len(columns) < 4:
+        return None  # prose lines up on its margins only
+    # Lines just above the first side-by-side line belong to the header when they are set like
+    # it and sit in one column (a label set vertically in a narrow column starts higher up).
+    above = sorted((ln for ln in block if ln.top < start - SAME_LINE * size), key=lambda ln: -ln.top)
+    for ln in above:
+        if abs(ln.size - size) > 0.1 * size or not _place(ln, columns) or ln.span > 1:
+            break
+        body.append(ln)
+    if not all(_place(ln, columns) for ln in body):
+        return None
+    return columns, body
+
+
+def _continued_lines(lines: list[TLine], columns: list[float], height: float) -> list[TLine] | None:
+    """The lines of a table going on from the previous page: the first block of text below the
+    running head, if it fits the table's columns."""
+    blocks = [b for b in _blocks(lines) if not _in_margin(b, height)]
+    if not blocks or not all(_place(ln, columns) for ln in blocks[0]):
+        return None
+    return blocks[0]
+
+
+# --------------------------------------------------------------------------- rows
+
+@dataclass
+class _Page:
+    """The table's lines on one page, by column, with the heights where a row may start."""
+    by_col: list[list[TLine]]
+    tops: list[list[float]]
+    cuts: list[float]
+    size: float
+    gap: float  # white between two lines of one cell
+    edges: list[float]  # right edge of each column
+    columns: list[float]
+
+    def band(self, col: int, a: float, b: float) -> list[TLine]:
+        tol = SAME_LINE * self.size
+        return self.by_col[col][bisect_left(self.tops[col], a - tol):bisect_left(self.tops[col], b - tol)]
+
+    def runs_on(self, ln: TLine) -> bool:
+        """A line that reaches its column's edge without ending a sentence goes on below."""
+        return ln.x1 >= self.edges[ln.col] - EDGE * ln.size and not ln.text.rstrip().endswith(TERMINAL)
+
+
+def _prepare(lines: list[TLine], columns: list[float]) -> _Page:
+    ncols = len(columns) - 1
+    size = median(ln.size for ln in lines)
+    by_col: list[list[TLine]] = [[] for _ in range(ncols)]
+    for ln in lines:
+        by_col[ln.col].append(ln)
+    for col in by_col:
+        col.sort(key=lambda ln: ln.top)
+    gaps = [b.top - a.bottom for col in by_col for a, b in zip(col, col[1:]) if b.top - a.bottom > 0]
+    gap = median(gaps) if gaps else 0.3 * size
+    tol = SAME_LINE * size
+    tops = sorted(ln.top for ln in lines)
+    cuts: list[float] = []
+    for y in tops:
+        if cuts and y - cuts[-1] <= tol:
+            continue
+        if not any(ln.top < y - tol and ln.bottom > y + tol for ln in lines):
+            cuts.append(y)
+    cuts.append(max(ln.bottom for ln in lines) + 2 * tol)
+    edges = [max((ln.x1 for ln in col if ln.span == 1), default=0.0) for col in by_col]
+    return _Page(by_col, [[ln.top for ln in col] for col in by_col], cuts, size, gap, edges, columns)
+
+
+def _text(lines: list[TLine]) -> str:
+    return normalize_key("".join(ln.text for ln in lines))
+
+
+def _item(ln: TLine) -> int | None:
+    m = ITEM.match(normalize_key(ln.text))
+    return int(m.group(1)) if m else None
+
+
+def _contiguous(p: _Page, lines: list[TLine]) -> bool:
+    return all(b.top - a.bottom <= p.gap + 1.0 * p.size for a, b in zip(lines, lines[1:]))
+
+
+def _residual(cells: list[list[TLine]], align: str) -> float:
+    top = min(c[0].top for c in cells)
+    bottom = max(c[-1].bottom for c in cells)
+    if align == "top":
+        return sum(abs(c[0].top - top) for c in cells)
+    return sum(abs((c[0].top + c[-1].bottom) / 2 - (top + bottom) / 2) for c in cells)
+
+
+def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: UnruledState | None,
+               last: bool) -> float | None:
+    """The cost of reading the lines between heights a and b as one row of kind 'header', 'rest'
+    (the rest of the row the previous page cut) or 'row'; None when they cannot be one."""
+    cells = {k: p.band(k, a, b) for k in range(len(p.by_col))}
+    cells = {k: v for k, v in cells.items() if v}
+    if not cells:
+        return None
+    unit = _text(cells.get(0, []))
+    if kind == "header":
+        if len(cells) < 2 or is_unit_name(unit) or any(_item(ln) is not None for c in cells.values() for ln in c):
+            return None
+    elif kind == "rest":
+        if unit and not (state and continues_unit_name(state.unit, unit)):
+            return None
+    elif not unit or (not is_unit_name(unit) and not last):
+        return None
+    if kind != "header" and not all(_contiguous(p, c) for c in cells.values()):
+        return None
+    cost = 0.0
+    if kind != "header":
+        fits = [_residual(list(cells.values()), al) for al in {align, "top"}] if last else \
+               [_residual(list(cells.values()), al) for al in ((align,) if kind == "row" else ("top", "centre"))]
+        cost += min(fits) / p.size
+        if kind == "row" and not is_unit_name(unit):
+            cost += 0.5  # a unit name the page break cut
+    for k, c in cells.items():
+        numbers = [n for n in map(_item, c) if n is not None]
+        first = _item(c[0])
+        if kind == "row" and first is not None and first != 1:
+            cost += BREAK
+        if kind == "rest" and first is not None and state and k in state.last_item and first <= state.last_item[k]:
+            cost += BREAK
+        if any(y <= x for x, y in zip(numbers, numbers[1:])):
+            cost += BREAK  # numbering starts again: a cell ends inside
+        # (A unit name fills its narrow column: its end is told by its form, not its width.)
+        below = p.band(k, b, c[-1].bottom + p.gap + 0.5 * p.size) if k > 0 and kind != "header" else []
+        if below and p.runs_on(c[-1]):
+            cost += BREAK
+    return cost
+
+
+def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
+          ) -> list[tuple[float, list[tuple[int, str]]]]:
+    """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
+    n = len(p.cuts)
+    best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
+    best[0] = [(0.0, [])]
+    for i in range(1, n):
+        found: list[tuple[float, list[tuple[int, str]]]] = []
+        for j in range(i):
+            if not best[j]:
+                continue
+            kinds = ["header"] if j == 0 and header else (["rest", "row"] if j == 0 and state else ["row"])
+            for kind in kinds:
+                cost = _band_cost(p, p.cuts[j], p.cuts[i], kind, align, state, i == n - 1)
+                if cost is None:
+                    continue
+                if j == 0 and kind != "rest" and state:
+                    # a row goes on from the previous page but no rest of it is read here
+                    cost += BREAK * sum(state.runs_on.values())
+                for c, path in best[j]:
+                    found.append((c + cost, path + [(i, kind)]))
+        found.sort(key=lambda t: t[0])
+        best[i] = found[:2]
+    return best[n - 1]
+
+
+# --------------------------------------------------------------------------- one page
+
+def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, list[TLine]]]]:
+    """The header as rows: headings spanning several columns first, then each column's heading,
+    so that a spanning heading gives way to the headings under it.
+
+    A heading centred over an odd number of columns can sit inside the middle one: it is told from
+    a heading wrapped over two lines by the heading under it, which starts level with the headings
+    of other columns (all of them below the spanning heading)."""
+    spanning = [ln for ln in lines if ln.span > 1]
+    own: dict[int, list[TLine]] = {}
+    for ln in sorted((ln for ln in lines if ln.span == 1), key=lambda ln: ln.top):
+        own.setdefault(ln.col, []).append(ln)
+    tol = SAME_LINE * p.size
+    for col, col_lines in own.items():
+        if col == 0:
+            continue
+        for cut in range(len(col_lines) - 1, 0, -1):
+            level = [c for c, other in own.items() if c not in (0, col)
+                     and abs(min(ln.top for ln in other) - col_lines[cut].top) <= tol
+                     and all(ln.top > col_lines[cut - 1].bottom - tol for ln in other)]
+            if level:
+                spanning.extend(col_lines[:cut])
+                own[col] = col_lines[cut:]
+                break
+    spanning.sort(key=lambda ln: (ln.top, ln.col))
+    rows = [[(ln.col, ln.span, [ln]) for ln in spanning]] if spanning else []
+    return rows + [[(col, 1, own[col]) for col in sorted(own)]]
+
+
+def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
+    return [_text(sorted((ln for ln in lines if ln.col == k), key=lambda ln: ln.top)) for k in range(ncols)]
+
+
+def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLine]:
+    """The lines without a copy of the header at their top (its first column may be clipped)."""
+    tol = SAME_LINE * size
+    end = None  # the lowest height down to which the lines copy the header
+    for y in sorted({ln.bottom for ln in lines}):
+        above = [ln for ln in lines if ln.top < y + tol]
+        if any(ln.bottom > y + tol for ln in above):
+            continue
+        keys = _header_keys(above, len(header))
+        if any(key and not head.startswith(key) for key, head in zip(keys, header)):
+            break
+        if keys[1:] == header[1:] and keys[0] and header[0].startswith(keys[0]):
+            end = y
+    if end is None:
+        return lines
+    rest = [ln for ln in lines if ln.top >= end + tol]
+    # A heading set vertically in a narrow column may overflow the repeated header row's height
+    # into the row below: characters that go on spelling it are the header's, not the row's.
+    first = [ln for ln in lines if ln.col == 0 and ln.top < end + tol]
+    spelled = _text(sorted(first, key=lambda ln: ln.top))
+    for ln in sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top):
+        if spelled and spelled != header[0] and header[0].startswith(spelled + _text([ln])):
+            spelled += _text([ln])
+            rest.remove(ln)
+        else:
+            break
+    return rest
+
+
+def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, columns: list[float], header: list[str],
+                 before: UnruledState | None, last_kind: str) -> UnruledState:
+    last = rows[-1] if rows else []
+    unit = _text(next((c[2] for c in last if c[0] == 0), []))
+    if last_kind == "rest" and before is not None:
+        unit = before.unit + unit
+    runs_on = {col: p.runs_on(lines[-1]) for col, _, lines in last if col > 0}  # a unit name: by its form
+    items: dict[int, int] = {}
+    for col, _, lines in last:
+        numbers = [n for n in map(_item, lines) if n is not None]
+        if numbers:
+            items[col] = numbers[-1]
+        elif last_kind == "rest" and before is not None and col in before.last_item:
+            items[col] = before.last_item[col]
+    return UnruledState(columns, header, unit, runs_on, items, p.edges)
+
+
+def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
+    """The page's table drawn without ruling lines; `state` is that of a table the previous page
+    ended with. None when the page holds no such table; UnsureTable when it cannot be read surely."""
+    lines = _segments(page.chars)
+    if not lines:
+        return None
+    header_keys: list[str] = []
+    continued: list[TLine] = []
+    if state is None:
+        found = _first_page_lines(lines)
+        if found is None:
+            return None
+        columns, table = found
+    else:
+        columns = state.columns
+        continued = _continued_lines(lines, columns, page.height)
+        if continued is None:
+            return None
+        table = _drop_header(continued, state.header, median(ln.size for ln in continued))
+        header_keys = state.header
+        if not table:
+            return None
+    ncols = len(columns) - 1
+    drawn_over = next((ln.overlap for ln in table if ln.overlap), "")
+    if drawn_over:
+        raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
+    p = _prepare(table, columns)
+    if state is not None:
+        p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
+    readings = []
+    for align in ("top", "centre"):
+        for cost, path in _rows(p, align, state, state is None):
+            readings.append((cost, align, path))
+    readings.sort(key=lambda r: r[0])
+    if not readings:
+        raise UnsureTable("a table without ruling lines whose rows cannot be told apart")
+    cost, align, path = readings[0]
+    rival = next((r for r in readings[1:] if r[2] != path), None)
+    if cost >= BREAK or (rival is not None and rival[0] - cost < UNSURE):
+        raise UnsureTable("a table without ruling lines read two ways "
+                          f"(row cuts at {_where(p, path, rival[2] if rival else [])})")
+    rows: list[list[tuple[int, int, list[TLine]]]] = []
+    start = 0
+    for end, kind in path:
+        a, b = p.cuts[start], p.cuts[end]
+        band = [ln for k in range(ncols) for ln in p.band(k, a, b)]
+        if kind == "header":
+            rows.extend(_header_rows(band, p))
+            header_keys = _header_keys(band, ncols)
+        else:
+            cells: dict[tuple[int, int], list[TLine]] = {}
+            for ln in sorted(band, key=lambda ln: ln.top):
+                cells.setdefault((ln.col, ln.span), []).append(ln)
+            rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
+        start = end
+    # The region includes a repeated header, whose lines are dropped, not left as page text.
+    top = min(ln.top for ln in (table if state is None else continued))
+    bottom = max(ln.bottom for ln in table)
+    last_kind = path[-1][1] if path else "row"
+    if len(path) == 1 and last_kind == "header":
+        last_kind = "header"
+    return UnruledPage(top, bottom, columns, rows,
+                       _state_after(rows, p, columns, header_keys, state, last_kind))
+
+
+def _where(p: _Page, path: list[tuple[int, str]], other: list[tuple[int, str]]) -> str:
+    a = {p.cuts[i] for i, _ in path}
+    b = {p.cuts[i] for i, _ in other}
+    differ = sorted(a ^ b) or sorted(a)
+    return f"{differ[0]:.0f} pt from the top"
