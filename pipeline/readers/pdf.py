@@ -36,7 +36,7 @@ from pipeline.errors import SourceError
 from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
 from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
 from pipeline.sources import CellRef, Line
-from pipeline.textnorm import normalize_key
+from pipeline.textnorm import display_width, normalize_key
 from pipeline.unitnames import continues_unit_name
 
 # pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
@@ -51,6 +51,8 @@ MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where
 # paragraph.
 PARAGRAPH_END = tuple("。！？!?；;")
 EDGE_SLACK = 0.5  # in characters
+FIT_SLACK = 0.1  # in characters: measured ends of lines are not exact to the point
+NO_LINE_START = set("，。、；：！？）》」』”,.;:!?)")  # marks that line breaking keeps off a line's start
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
 RULE_TOUCH = 1.0  # points: how far a character's box may reach over the rule above its cell
 # CJK Radicals Supplement and Kangxi Radicals (look-alikes of ideographs), and General Punctuation
@@ -214,10 +216,31 @@ def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float
     for r, col, span, lines in cells:
         while len(rows) <= r:
             rows.append([])
-        marked = [(ln["text"], not ln["text"].rstrip().endswith(PARAGRAPH_END)
-                   or ln["x1"] >= right_edge[(col, span)] - EDGE_SLACK * ln["size"]) for ln in lines]
+        edge = right_edge.get((col, span), 0.0)
+        marked = [(ln["text"], _wrapped(ln, lines[k + 1] if k + 1 < len(lines) else None, edge))
+                  for k, ln in enumerate(lines)]
         rows[r].append(CellText(r, col, span, marked))
     return PageTable(top, bottom, columns, rows)
+
+
+def _wrapped(line: dict, following: dict | None, edge: float) -> bool:
+    """Whether the layout broke this line (its paragraph goes on) rather than the author.
+
+    Line-breaking rules can pull characters down to the next line, so a line that does not end a
+    sentence was broken by the layout, however short. One that ends a sentence was broken by the
+    layout only when what starts the next line would not have fitted at its end (with a closing
+    mark that may not start a line, the character before it moves down too): a half-width ';'
+    leaves half a character of room that a full-width character does not fill. The last line of a
+    cell on a page has no next line: it goes on unless it ends a sentence short of the edge."""
+    if following is None:
+        return not line["text"].rstrip().endswith(PARAGRAPH_END) or line["x1"] >= edge - EDGE_SLACK * line["size"]
+    head = following["text"].lstrip()[:2]
+    if len(head) == 2 and head[1] not in NO_LINE_START:
+        head = head[:1]
+    if not line["text"].rstrip().endswith(PARAGRAPH_END):
+        return True
+    spare = edge - line["x1"] - display_width(head) * line["size"]  # room left after the next line's start
+    return spare < -FIT_SLACK * line["size"]
 
 
 def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
