@@ -41,6 +41,7 @@ TERMINAL = tuple("。！？!?")
 UNIT_START = re.compile(r"^(中共|共青团|[市县区省州盟旗镇乡团])")
 UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站|行|司|团|组|室|中心|公司)$")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 INF = float("inf")
 
 # Tolerances in character cells: kinsoku rules can push a line one cell past or short of its width.
@@ -50,6 +51,8 @@ PAGE_HEIGHT_COST = 0.01
 PAGE_MISMATCH_COST = 0.05
 TIE_BREAK = 0.001
 FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
+ONE_LINE_UNIT_LIMIT = 8  # a unit column that fits a whole name: names wrap past this many
+HEADER_DEPTH = 2  # lines after a page number that can be the next page's running head
 
 
 def is_full(line: "TextLine", width: float) -> bool:
@@ -64,6 +67,8 @@ class TextLine:
     page: int | None
     page_start: bool = False
     forced_break: bool = False  # a merged-line piece: the next piece opens the next column
+    merged: bool = False  # a piece of a line that merged several column lines
+    raw: str = ""  # the source line as printed, for a merged line's report
 
     @property
     def width(self) -> float:
@@ -97,12 +102,24 @@ class ColumnState:
     reached_bottom: bool = False  # filled its row to the foot of the last page: it may go on
 
 
+def is_unit_piece(line: TextLine, limit: int = 1) -> bool:
+    """A line that can be a piece of a unit name read down its column: Chinese characters only,
+    no wider than the unit column. A piece followed by the next column on the same line (split
+    from a merged line) is one too."""
+    return bool(CJK_RUN.fullmatch(line.text)) and len(line.text) <= limit
+
+
 def is_unit_char(line: TextLine) -> bool:
-    return bool(CJK_CHAR.match(line.text))
+    return is_unit_piece(line, 1)
 
 
 def is_unit_name(text: str) -> bool:
     return bool(UNIT_START.search(text) and UNIT_END.search(text))
+
+
+def _fits_unit_column(pieces: list[str]) -> bool:
+    """A name wrapped in its column: every line but the last fills the column, the last no more."""
+    return all(len(p) == len(pieces[0]) for p in pieces[:-1]) and len(pieces[-1]) <= len(pieces[0])
 
 
 # --------------------------------------------------------------------------- furniture and header
@@ -110,11 +127,14 @@ def is_unit_name(text: str) -> bool:
 def _prepare(lines: list[Line]) -> list[TextLine]:
     out: list[TextLine] = []
     page_break = True
-    page = None
+    page = lines[0].page if lines else None
     for ln in lines:
         if not ln.text.strip():
             continue
-        starts = page_break or ln.text[:1] in (" ", "\u3000", "\f")
+        # A page opens after a form feed (the line carries its page), or with the extractor's leading space.
+        turned = ln.page is not None and ln.page != page
+        page = ln.page
+        starts = page_break or turned or ln.text[:1] in (" ", "\u3000", "\f")
         page_break = False
         out.append(TextLine(ln.text.strip(), ln.lineno, ln.page, starts))
     return out
@@ -131,10 +151,13 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
     numbers.
     """
     above: dict[str, int] = {}
+    below: dict[str, int] = {}
     for k, ln in enumerate(lines):
         if _is_page_number(ln):
             for prev in lines[max(0, k - FOOTER_DEPTH):k]:
                 above[prev.text] = above.get(prev.text, 0) + 1
+            for after in lines[k + 1:k + 1 + HEADER_DEPTH]:
+                below[after.text] = below.get(after.text, 0) + 1
 
     def is_footer_line(ln: TextLine) -> bool:
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
@@ -142,52 +165,93 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         return (wide or not re.search(r"[\u3400-\u9fff]", ln.text) or above.get(ln.text, 0) > 1) \
             and not LABEL.match(ln.text)
 
+    def is_header_line(ln: TextLine) -> bool:
+        # A running head (an office name at the top of every page) opens the page after a page number.
+        return below.get(ln.text, 0) > 1 and not LABEL.match(ln.text)
+
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
+    skip = 0
     for i, ln in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
         if not _is_page_number(ln):
             keep.append(ln)
             continue
+        heads = list(itertools.takewhile(is_header_line, lines[i + 1:i + 1 + HEADER_DEPTH]))
+        skip = len(heads)
         # The footer block reaches up to its farthest line that cannot be table text.
         window = keep[-FOOTER_DEPTH:]
         marks = [k for k, prev in enumerate(window) if is_footer_line(prev)]
         start = len(window) - len(list(itertools.takewhile(is_footer_line, reversed(window))))
         if marks:
             start = min(start, marks[0])
-        block = window[start:] + [ln]
+        block = window[start:] + [ln] + heads
         del keep[len(keep) - (len(window) - start):]
         issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
                                    block[0].lineno, block[-1].lineno, text=" | ".join(b.text for b in block)))
-        if i + 1 < len(lines):
-            lines[i + 1].page_start = True
+        if i + 1 + skip < len(lines):
+            lines[i + 1 + skip].page_start = True
     return keep, issues
+
+
+UNIT_LABEL = re.compile(r"[\u3400-\u9fff]{0,4}(单位|部门)")
+
+
+def _header_tokens(text: str) -> list[str]:
+    """The headings on one header line. The extractor spaces Latin text off Chinese (2024 年) and
+    spreads a justified heading (重 点 任 务): neither space separates two headings."""
+    out: list[str] = []
+    single_before = False
+    for token in text.split():
+        glue = bool(out) and ((out[-1][-1:].isdigit() and not token[:1].isascii() and len(token) <= 2)
+                              or (single_before and len(token) == 1 and not token.isascii()))
+        single_before = len(token) == 1 and not token.isascii()
+        if glue:
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
+def _starts_unit(lines: list[TextLine], i: int) -> bool:
+    """Whether a unit name starts at line i: read down its column (perhaps cut by the page
+    break), or whole on one line followed by the next column's first line."""
+    tokens = lines[i].text.split()
+    if not tokens or not CJK_RUN.fullmatch(tokens[0]) or not UNIT_START.match(tokens[0]):
+        return False
+    if len(tokens) > 1:
+        return is_unit_name(tokens[0])
+    return len(tokens[0]) <= ONE_LINE_UNIT_LIMIT
 
 
 def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
     """Phases and the index of the first body line.
 
-    After the 附件 heading and the title come the header cells: the unit column's heading (often
-    set vertically, one character per line), then the phase headings; a heading followed by a line
-    of several headings spans them and is replaced by them.
+    After the 附件 heading and the title come the header cells, up to the first unit name: the
+    unit column's heading (often set vertically, one character per line), then the phase
+    headings; a heading over a last line of several headings spans them and is replaced by them.
+    Cells at one height may share a line (单位 重点任务 年度推进举措).
     """
     i = 0
     while i < len(lines) and re.fullmatch(r"附件\s*\d*", normalize_key(lines[i].text)):
         i += 1
     i += 1  # title
-    while i < len(lines) and is_unit_char(lines[i]):
-        i += 1  # vertical unit-column heading
-    header: list[list[str]] = []
-    while i < len(lines) and not is_unit_char(lines[i]) and not LABEL.match(lines[i].text):
-        header.append(lines[i].text.split())
+    first = i
+    while i < len(lines) and not _starts_unit(lines, i) and not LABEL.match(lines[i].text):
         i += 1
-    phases: list[str] = []
-    for k, tokens in enumerate(header):
-        spans = len(tokens) == 1 and k + 1 < len(header) and len(header[k + 1]) > 1
-        if not spans:
-            phases.extend(tokens)
-    if phases and phases[0] in ("单位", "责任单位", "牵头单位"):
-        phases = phases[1:]
-    if len(phases) < 2:
+    groups = [_header_tokens(ln.text) for ln in lines[first:i]]
+    flat = [t for g in groups for t in g]
+    label = next((k for k in range(1, min(len(flat), 6) + 1) if UNIT_LABEL.fullmatch("".join(flat[:k]))), 0)
+    for _ in range(label):  # the unit column's heading is no phase
+        groups = [g for g in groups if g]
+        groups[0] = groups[0][1:]
+    groups = [g for g in groups if g]
+    if len(groups) >= 2 and len(groups[-1]) >= 2 and (len(groups) >= 3 or len(groups[-2]) >= 2):
+        groups[-2] = groups[-2][:-1]  # the spanning heading
+    phases = [t for g in groups for t in g]
+    if len(phases) < 2 or i >= len(lines):
         line = lines[min(i, len(lines) - 1)].lineno if lines else 0
         raise SourceError(source, f"annex table header not recognised near line {line}")
     return phases, i
@@ -195,19 +259,65 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
 
 # --------------------------------------------------------------------------- merged lines
 
-def _split_merged(line: TextLine, widest: float) -> list[str]:
-    """Cut a line that is wider than any column into the column lines it merged."""
+def _is_single(token: str | None) -> bool:
+    return token is not None and len(token) == 1 and not token.isascii()
+
+
+def _line_pieces(text: str) -> list[str]:
+    """The column lines a text line holds, each as printed without the justification spaces.
+
+    Extractors put a space where the gap between two glyphs is wide. Three gaps are wide:
+    - justification, which spreads a full line (打拐 工 作 机 制 ， 建): runs of single characters;
+    - the space set between Latin and Chinese text (2023 年, 12355 青少年): kept, as printed;
+    - the gap between two columns whose lines sit at one height, merged into one line: the line
+      is cut there (the text before ends a column line, the text after opens the next column).
+    """
+    tokens = text.split()
     pieces: list[str] = []
-    for token in line.text.split():
-        # An item number glued to the previous column's text starts a new piece.
-        parts = MERGED_LABEL.split(token)
-        for part in parts:
-            while display_width(part) > widest + OVERFLOW:
-                cut = _cut_at_width(part, widest)
-                pieces.append(part[:cut])
-                part = part[cut:]
-            if part:
-                pieces.append(part)
+    current = ""
+    for k, token in enumerate(tokens):
+        if not current:
+            current = token
+            continue
+        prev, before, after = tokens[k - 1], tokens[k - 2] if k >= 2 else None, tokens[k + 1] if k + 1 < len(tokens) else None
+        if LABEL.match(token) and not LABEL.fullmatch(prev):
+            gap = "cut"  # an item number opens a column line
+        elif prev[-1:].isascii() and prev[-1:].isalnum() or token[:1].isascii() and token[:1].isalnum():
+            gap = "keep"
+        elif LABEL.fullmatch(prev):
+            gap = "glue"  # 2. 认 真 开 展
+        elif (_is_single(prev) and (_is_single(token) or _is_single(before))) or (_is_single(token) and _is_single(after)):
+            gap = "glue"
+        else:
+            gap = "cut"
+        if gap == "cut":
+            pieces.append(current)
+            current = token
+        else:
+            current += (" " if gap == "keep" else "") + token
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _split_merged(line: TextLine, widest: float) -> list[str]:
+    """Cut a line into the column lines it merged: at the gaps between columns, then, where a
+    piece is still wider than any column, at its spaces, at item numbers and at the column width."""
+    pieces: list[str] = []
+    for piece in _line_pieces(line.text):
+        if display_width(piece) <= widest + OVERFLOW:
+            pieces.append(piece)
+            continue
+        for token in piece.split():
+            # An item number glued to the previous column's text starts a new piece.
+            parts = MERGED_LABEL.split(token)
+            for part in parts:
+                while display_width(part) > widest + OVERFLOW:
+                    cut = _cut_at_width(part, widest)
+                    pieces.append(part[:cut])
+                    part = part[cut:]
+                if part:
+                    pieces.append(part)
     return pieces
 
 
@@ -224,6 +334,18 @@ def _cut_at_width(text: str, width: float) -> int:
     return len(text)
 
 
+def _compact(lines: list[TextLine]) -> list[TextLine]:
+    """Lines without their justification spaces; a line that merged column lines is cut into
+    them, the next piece opening the next column."""
+    out: list[TextLine] = []
+    for ln in lines:
+        pieces = [ln.text] if _is_page_number(ln) else _line_pieces(ln.text)
+        for k, piece in enumerate(pieces):
+            out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
+                                forced_break=k < len(pieces) - 1, merged=len(pieces) > 1, raw=ln.text))
+    return out
+
+
 def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
     out: list[TextLine] = []
     issues: list[QualityIssue] = []
@@ -232,11 +354,15 @@ def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine]
             out.append(ln)
             continue
         pieces = _split_merged(ln, widest)
-        issues.append(QualityIssue("merged_line_split", f"line held {len(pieces)} column lines; split",
-                                   ln.lineno, ln.lineno, text=ln.text))
         for k, piece in enumerate(pieces):
             out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
-                                forced_break=k < len(pieces) - 1))
+                                forced_break=ln.forced_break or k < len(pieces) - 1, merged=True, raw=ln.raw))
+    # Every source line that held several column lines is reported once, as printed.
+    for lineno, group in itertools.groupby(out, key=lambda ln: ln.lineno):
+        group = list(group)
+        if len(group) > 1 and all(g.merged for g in group):
+            issues.append(QualityIssue("merged_line_split", f"line held {len(group)} column lines; split",
+                                       lineno, lineno, text=group[0].raw))
     return out, issues
 
 
@@ -251,8 +377,10 @@ def _pages(lines: list[TextLine]) -> list[list[TextLine]]:
     return pages
 
 
-def _segments(lines: list[TextLine]) -> list[Segment]:
-    """Cut the body into row segments: a new row starts where a unit name is read down the page."""
+def _segments(lines: list[TextLine], unit_limit: int = 1) -> list[Segment]:
+    """Cut the body into row segments: a new row starts where a unit name is read down the page.
+
+    The unit column holds `unit_limit` characters a line: a name comes a piece a line."""
     segments: list[Segment] = []
     row_unit, unit_done = "", True
     for page_no, page in enumerate(_pages(lines)):
@@ -267,28 +395,30 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
 
         i = 0
         while i < len(page):
-            if not is_unit_char(page[i]):
+            if not is_unit_piece(page[i], unit_limit):
                 content(page[i:i + 1])
                 i += 1
                 continue
             j = i
-            while j < len(page) and is_unit_char(page[j]):
+            while j < len(page) and is_unit_piece(page[j], unit_limit):
                 j += 1
-            run = "".join(ln.text for ln in page[i:j])
+                if page[j - 1].forced_break:
+                    break  # the next piece opens the next column
+            run = [ln.text for ln in page[i:j]]
             # A name that reads complete can still go on over the page (市司 | 法局): the page opens
             # with its tail when the run cannot start a name and the two together make one.
             extends = (current is None and unit_done and bool(row_unit) and _unit_start(run) != 0
-                       and any(is_unit_name(row_unit + run[:t]) for t in range(1, len(run) + 1)))
+                       and any(is_unit_name(row_unit + "".join(run[:t])) for t in range(1, len(run) + 1)))
             if current is None and (not unit_done or extends):
                 # The unit name was cut by the page break: its tail opens this page.
-                complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + run[:t])]
+                complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + "".join(run[:t]))]
                 # Where the rest of the run holds the next unit's whole name, the name ends early.
                 early = [t for t in complete if t < len(run) and _unit_start(run[t:]) is not None
-                         and any(is_unit_name(run[m:]) for m in range(t, len(run)))]
+                         and any(is_unit_name("".join(run[m:])) for m in range(t, len(run)))]
                 take = early[0] if early else (complete[-1] if complete else len(run))
                 current = Segment(page[i:i + take], [], new_row=False, page=page_no)
                 segments.append(current)
-                row_unit += run[:take]
+                row_unit += "".join(run[:take])
                 unit_done = is_unit_name(row_unit)
                 i += take
                 continue
@@ -297,7 +427,7 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
                     content(page[i:i + start])
                 current = Segment(page[i + start:j], [], new_row=True, page=page_no)
                 segments.append(current)
-                row_unit = run[start:]
+                row_unit = "".join(run[start:])
                 unit_done = is_unit_name(row_unit)
             else:
                 content(page[i:j])
@@ -305,18 +435,33 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
     return segments
 
 
-def _unit_start(run: str) -> int | None:
-    """Offset of a unit name in a run of one-character lines.
+def _unit_start(run: list[str]) -> int | None:
+    """Where a unit name starts in a run of unit-column pieces (one per line).
 
-    The longest suffix that is a whole unit name wins (a column's last line can be a single
-    character just before the next unit); failing that, a suffix that starts like a unit name
-    is a name cut by the page break.
+    The longest suffix that is a whole unit name wins (a column's last line can be short, just
+    before the next unit); failing that, a suffix that starts like a unit name is a name cut by
+    the page break. A name wrapped over lines fills every line but its last.
     """
-    whole = [k for k in range(len(run)) if is_unit_name(run[k:])]
+    whole = [k for k in range(len(run)) if is_unit_name("".join(run[k:])) and _fits_unit_column(run[k:])]
     if whole:
         return whole[0]
-    starts = [k for k in range(len(run)) if UNIT_START.search(run[k:])]
+    starts = [k for k in range(len(run)) if UNIT_START.search(run[k]) and _fits_unit_column(run[k:])]
     return starts[0] if starts else None
+
+
+def _unit_limit(body: list[TextLine]) -> int:
+    """Characters per line of the unit column, from the first unit name (the body opens with it).
+    A name on one line says only that the column is at least that wide."""
+    pieces: list[str] = []
+    for ln in body[:16]:
+        if not CJK_RUN.fullmatch(ln.text):
+            break
+        pieces.append(ln.text)
+        if is_unit_name("".join(pieces)) or ln.forced_break:
+            break
+    if len(pieces) > 1:
+        return len(pieces[0])
+    return max(len(pieces[0]), ONE_LINE_UNIT_LIMIT) if pieces else 1
 
 
 # --------------------------------------------------------------------------- cutting a segment into columns
@@ -659,15 +804,19 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     body = prepared[body_at:]
     if not body:
         raise SourceError(source, "annex table has a header but no rows")
-    # Footer lines (just above a page number) are wide: keep them out of the width estimate.
-    near_footer = {k - d for k, ln in enumerate(body) if PAGE_NUMBER.match(normalize_key(ln.text)) for d in range(FOOTER_DEPTH + 1)}
-    column_lines = [ln for k, ln in enumerate(body) if k not in near_footer]
+    body = _compact(body)
+    # Footer and running-head lines (around a page number) are wide, and merged lines measure no
+    # single column: keep them out of the width estimate.
+    near_footer = {k + d for k, ln in enumerate(body) if _is_page_number(ln)
+                   for d in range(-FOOTER_DEPTH, HEADER_DEPTH + 1)}
+    column_lines = [ln for k, ln in enumerate(body) if k not in near_footer and not ln.merged] or body
     candidates = _width_candidates(column_lines) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
     body, merged = _expand_merged(body, widest)
     issues += merged
-    segments = _segments(body)
+    unit_limit = _unit_limit(body)
+    segments = _segments(body, unit_limit)
     best = _best_widths(segments, candidates, len(phases))
     if best is None:
         where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
