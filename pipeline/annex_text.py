@@ -69,6 +69,7 @@ class TextLine:
     forced_break: bool = False  # a merged-line piece: the next piece opens the next column
     merged: bool = False  # a piece of a line that merged several column lines
     raw: str = ""  # the source line as printed, for a merged line's report
+    cuts: tuple[int, ...] = ()  # wide gaps in the text, where a merged line may be cut
 
     @property
     def width(self) -> float:
@@ -161,7 +162,8 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
 
     def is_footer_line(ln: TextLine) -> bool:
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
-        wide = ln.width > widest + OVERFLOW and " " not in ln.text and not MERGED_LABEL.search(ln.text)
+        wide = (ln.width > widest + OVERFLOW and " " not in ln.text and not ln.cuts
+                and not MERGED_LABEL.search(ln.text))
         return (wide or not re.search(r"[\u3400-\u9fff]", ln.text) or above.get(ln.text, 0) > 1) \
             and not LABEL.match(ln.text)
 
@@ -259,65 +261,79 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
 
 # --------------------------------------------------------------------------- merged lines
 
+QUOTES = "“”‘’"
+
+
 def _is_single(token: str | None) -> bool:
     return token is not None and len(token) == 1 and not token.isascii()
 
 
-def _line_pieces(text: str) -> list[str]:
-    """The column lines a text line holds, each as printed without the justification spaces.
+def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The column lines a text line holds, each as printed without its justification spaces,
+    with the places where it may hold more (offsets into the piece).
 
-    Extractors put a space where the gap between two glyphs is wide. Three gaps are wide:
-    - justification, which spreads a full line (打拐 工 作 机 制 ， 建): runs of single characters;
+    Extractors put a space where the gap between two glyphs is wide. Four gaps are wide:
+    - the gap before an item number: it opens a column line, the line is cut there;
     - the space set between Latin and Chinese text (2023 年, 12355 青少年): kept, as printed;
-    - the gap between two columns whose lines sit at one height, merged into one line: the line
-      is cut there (the text before ends a column line, the text after opens the next column).
+    - justification, which spreads a full line (打拐 工 作 机 制 ， 建): dropped;
+    - the gap between two columns whose lines sit at one height, merged into one line. A wide
+      gap between two words can be either this or justification: it is kept as a place where the
+      line may be cut, which a line too wide for any column is (see `_split_merged`).
     """
     tokens = text.split()
-    pieces: list[str] = []
-    current = ""
+    pieces: list[tuple[str, tuple[int, ...]]] = []
+    current, cuts = "", []
     for k, token in enumerate(tokens):
         if not current:
             current = token
             continue
-        prev, before, after = tokens[k - 1], tokens[k - 2] if k >= 2 else None, tokens[k + 1] if k + 1 < len(tokens) else None
+        prev = tokens[k - 1]
         if LABEL.match(token) and not LABEL.fullmatch(prev):
             gap = "cut"  # an item number opens a column line
         elif prev[-1:].isascii() and prev[-1:].isalnum() or token[:1].isascii() and token[:1].isalnum():
             gap = "keep"
-        elif LABEL.fullmatch(prev):
-            gap = "glue"  # 2. 认 真 开 展
-        elif (_is_single(prev) and (_is_single(token) or _is_single(before))) or (_is_single(token) and _is_single(after)):
-            gap = "glue"
+        elif LABEL.fullmatch(prev) or prev[-1] in QUOTES or token[0] in QUOTES or token[0] in NO_LINE_START:
+            gap = "glue"  # 2. 认 真 开 展; curly quotes are set in a Latin font, spaced off their text
+        elif _is_single(token) or (_is_single(prev) and k > 1):
+            gap = "glue"  # a spread character; a line opening with one is a unit column's piece (市 强化…)
         else:
-            gap = "cut"
+            gap = "maybe"
         if gap == "cut":
-            pieces.append(current)
-            current = token
-        else:
-            current += (" " if gap == "keep" else "") + token
+            pieces.append((current, tuple(cuts)))
+            current, cuts = token, []
+            continue
+        if gap == "maybe":
+            cuts.append(len(current))
+        current += (" " if gap == "keep" else "") + token
     if current:
-        pieces.append(current)
+        pieces.append((current, tuple(cuts)))
     return pieces
 
 
 def _split_merged(line: TextLine, widest: float) -> list[str]:
-    """Cut a line into the column lines it merged: at the gaps between columns, then, where a
-    piece is still wider than any column, at its spaces, at item numbers and at the column width."""
+    """Cut a line too wide for any column into the column lines it merged: at its wide gaps,
+    then, where a piece is still too wide, at its spaces, at item numbers and at the column width."""
+    parts = [(line.text, line.cuts)] if line.raw else _line_pieces(line.text)
     pieces: list[str] = []
-    for piece in _line_pieces(line.text):
-        if display_width(piece) <= widest + OVERFLOW:
-            pieces.append(piece)
+    for text, cuts in parts:
+        if display_width(text) <= widest + OVERFLOW:
+            pieces.append(text)
             continue
-        for token in piece.split():
-            # An item number glued to the previous column's text starts a new piece.
-            parts = MERGED_LABEL.split(token)
-            for part in parts:
-                while display_width(part) > widest + OVERFLOW:
-                    cut = _cut_at_width(part, widest)
-                    pieces.append(part[:cut])
-                    part = part[cut:]
-                if part:
-                    pieces.append(part)
+        bounds = [0, *cuts, len(text)]
+        for a, b in zip(bounds, bounds[1:]):
+            piece = text[a:b]
+            if display_width(piece) <= widest + OVERFLOW:
+                pieces.append(piece)
+                continue
+            for token in piece.split():
+                # An item number glued to the previous column's text starts a new piece.
+                for part in MERGED_LABEL.split(token):
+                    while display_width(part) > widest + OVERFLOW:
+                        cut = _cut_at_width(part, widest)
+                        pieces.append(part[:cut])
+                        part = part[cut:]
+                    if part:
+                        pieces.append(part)
     return pieces
 
 
@@ -339,10 +355,10 @@ def _compact(lines: list[TextLine]) -> list[TextLine]:
     them, the next piece opening the next column."""
     out: list[TextLine] = []
     for ln in lines:
-        pieces = [ln.text] if _is_page_number(ln) else _line_pieces(ln.text)
-        for k, piece in enumerate(pieces):
+        pieces = [(ln.text, ())] if _is_page_number(ln) else _line_pieces(ln.text)
+        for k, (piece, cuts) in enumerate(pieces):
             out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
-                                forced_break=k < len(pieces) - 1, merged=len(pieces) > 1, raw=ln.text))
+                                forced_break=k < len(pieces) - 1, merged=len(pieces) > 1, raw=ln.text, cuts=cuts))
     return out
 
 
@@ -692,13 +708,20 @@ def _page_heights(segments: list[Segment], heights: list[int], length: int) -> d
     return forced
 
 
-def _width_candidates(lines: list[TextLine]) -> list[float]:
-    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
+def _width_histogram(lines: list[TextLine], unit_limit: int = 1) -> dict[float, int]:
     counts: dict[float, int] = {}
     for ln in lines:
-        # A merged line (spaces, or an item number inside) measures no single column.
-        if not ln.terminal and ln.width >= 2 and " " not in ln.text and not MERGED_LABEL.search(ln.text):
+        # A merged line (spaces, or an item number inside) measures no single column, nor does a
+        # piece of a unit name.
+        if (not ln.terminal and ln.width >= 2 and " " not in ln.text and not ln.cuts and not MERGED_LABEL.search(ln.text)
+                and not is_unit_piece(ln, unit_limit)):
             counts[ln.width] = counts.get(ln.width, 0) + 1
+    return counts
+
+
+def _width_candidates(lines: list[TextLine], unit_limit: int = 1) -> list[float]:
+    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
+    counts = _width_histogram(lines, unit_limit)
     threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()
                    if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
@@ -710,6 +733,21 @@ def _width_candidates(lines: list[TextLine]) -> list[float]:
         else:
             merged.append(w)
     return merged
+
+
+LOOSE_SHARE = 0.02
+LOOSE_MAX = 6
+
+
+def _loose_width_candidates(lines: list[TextLine], unit_limit: int) -> list[float]:
+    """More column widths, for a table the first ones cannot read: a column one cell narrower
+    than another hides in the other's lines that kinsoku left a cell short, so every width that
+    a fair share of the lines reach is a candidate."""
+    counts = _width_histogram(lines, unit_limit)
+    floor = max(2, LOOSE_SHARE * sum(counts.values()))
+    peaks = [w for w, n in counts.items()
+             if n >= floor and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)]
+    return sorted(sorted(peaks, key=lambda w: -counts[w])[:LOOSE_MAX])
 
 
 # --------------------------------------------------------------------------- measures
@@ -752,13 +790,21 @@ def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple
 EXHAUSTIVE_LIMIT = 16
 
 
-def _best_widths(segments: list[Segment], candidates: list[float],
-                 n_columns: int) -> tuple[float, list[float], list[_Row]] | None:
+def _best_widths(segments: list[Segment], candidates: list[float], n_columns: int,
+                 start: list[float] | None = None) -> tuple[float, list[float], list[_Row]] | None:
     """The assignment of candidate widths to columns that reads the table at least cost.
 
-    Few combinations are tried exhaustively; many by coordinate descent from the widest reading.
+    Few combinations are tried exhaustively; many by coordinate descent from `start` (a reading
+    already found), else from the widest reading.
     """
+    seen: dict[tuple[float, ...], tuple[float, list[float], list[_Row]]] = {}
+
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
+        if widths not in seen:
+            seen[widths] = _score(widths)
+        return seen[widths]
+
+    def _score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
         cost, rows, heights = _decode(segments, list(widths))
         if cost == INF:
             return cost, list(widths), rows
@@ -780,7 +826,7 @@ def _best_widths(segments: list[Segment], candidates: list[float],
     if len(candidates) ** n_columns <= EXHAUSTIVE_LIMIT:
         scored = [score(w) for w in itertools.product(candidates, repeat=n_columns)]
     else:
-        current = score(tuple([max(candidates)] * n_columns))
+        current = score(tuple(start) if start else tuple([max(candidates)] * n_columns))
         scored = [current]
         improved = True
         while improved:
@@ -810,14 +856,21 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     near_footer = {k + d for k, ln in enumerate(body) if _is_page_number(ln)
                    for d in range(-FOOTER_DEPTH, HEADER_DEPTH + 1)}
     column_lines = [ln for k, ln in enumerate(body) if k not in near_footer and not ln.merged] or body
-    candidates = _width_candidates(column_lines) or [max(ln.width for ln in column_lines)]
+    unit_limit = _unit_limit(body)
+    candidates = _width_candidates(column_lines, unit_limit) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
     body, merged = _expand_merged(body, widest)
     issues += merged
-    unit_limit = _unit_limit(body)
     segments = _segments(body, unit_limit)
     best = _best_widths(segments, candidates, len(phases))
+    loose = _loose_width_candidates(column_lines, unit_limit)
+    if loose and loose != candidates:
+        # The first candidates can read a table wrongly at a cost the right widths beat.
+        other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
+                             start=best[1] if best else None)
+        if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
+            best = other
     if best is None:
         where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
         raise SourceError(source, f"annex table from line {where} cannot be rebuilt into {len(phases)} columns")
