@@ -310,13 +310,14 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
     return pieces
 
 
-def _split_merged(line: TextLine, widest: float) -> list[str]:
-    """Cut a line too wide for any column into the column lines it merged: at its wide gaps,
-    then, where a piece is still too wide, at its spaces, at item numbers and at the column width."""
+def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list[str]:
+    """Cut a line too wide for any column (or any line, with `cut_gaps`) into the column lines it
+    merged: at its wide gaps, then, where a piece is still too wide, at its spaces, at item
+    numbers and at the column width."""
     parts = [(line.text, line.cuts)] if line.raw else _line_pieces(line.text)
     pieces: list[str] = []
     for text, cuts in parts:
-        if display_width(text) <= widest + OVERFLOW:
+        if display_width(text) <= widest + OVERFLOW and not (cut_gaps and cuts):
             pieces.append(text)
             continue
         bounds = [0, *cuts, len(text)]
@@ -362,14 +363,17 @@ def _compact(lines: list[TextLine]) -> list[TextLine]:
     return out
 
 
-def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
+def _expand_merged(lines: list[TextLine], widest: float,
+                   cut_gaps: bool = False) -> tuple[list[TextLine], list[QualityIssue]]:
+    """Lines too wide for any column are cut into the column lines they merged; with `cut_gaps`,
+    every line is cut at its wide gaps."""
     out: list[TextLine] = []
     issues: list[QualityIssue] = []
     for ln in lines:
-        if ln.width <= widest + OVERFLOW:
+        if ln.width <= widest + OVERFLOW and not (cut_gaps and ln.cuts):
             out.append(ln)
             continue
-        pieces = _split_merged(ln, widest)
+        pieces = _split_merged(ln, widest, cut_gaps)
         for k, piece in enumerate(pieces):
             out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
                                 forced_break=ln.forced_break or k < len(pieces) - 1, merged=True, raw=ln.raw))
@@ -496,18 +500,22 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
     cost = 0.0
     if not state.open and state.lines and first.label is None:
         # A new paragraph in a cell that already has text: as unusual as inside a block.
-        cost += 0.3 if state.lines[-1].terminal else 2.0
         if state.last_label is not None:
-            cost += 2.0  # an unnumbered paragraph after numbered items in the same cell is unusual
+            return  # a cell numbers all its paragraphs or none (see `_check_cells`)
+        cost += 0.3 if state.lines[-1].terminal else 2.0
     last_label = state.last_label
     unnumbered_before = bool(state.lines) and state.last_label is None
     for k in range(start, len(lines)):
         ln = lines[k]
         if ln.width > width + OVERFLOW:
             return
+        if ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START:
+            cost += 1.0  # only punctuation hangs past the column's edge
         if k > start:
             prev = lines[k - 1]
             if ln.label is None and not is_full(prev, width):
+                if prev.terminal and last_label is not None:
+                    return  # an unnumbered paragraph after numbered items
                 cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
             elif ln.label is None and prev.terminal:
                 cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
@@ -517,10 +525,12 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
             if last_label is not None and ln.label <= last_label:
                 return
             if unnumbered_before:
-                cost += 2.0  # numbered items after an unnumbered paragraph in one cell are unusual
+                return  # numbered items after an unnumbered paragraph
             expected = 1 if last_label is None else last_label + 1
             if ln.label != expected:
-                cost += 1.0 if (last_label is None and not state.lines) else 0.5
+                if last_label is None:
+                    return  # a cell numbers its items from 1
+                cost += 0.5
             last_label = ln.label
         elif k == start or lines[k - 1].label is not None or last_label is None:
             unnumbered_before = unnumbered_before or last_label is None
@@ -860,17 +870,25 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     candidates = _width_candidates(column_lines, unit_limit) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
-    body, merged = _expand_merged(body, widest)
-    issues += merged
-    segments = _segments(body, unit_limit)
-    best = _best_widths(segments, candidates, len(phases))
     loose = _loose_width_candidates(column_lines, unit_limit)
-    if loose and loose != candidates:
-        # The first candidates can read a table wrongly at a cost the right widths beat.
-        other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
-                             start=best[1] if best else None)
-        if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
-            best = other
+    # A wide gap between two words is read as justification first; where no reading of the table
+    # then exists, as the gap between two merged column lines.
+    for cut_gaps in (False, True):
+        expanded, merged = _expand_merged(body, widest, cut_gaps)
+        if cut_gaps and not any(ln.cuts for ln in body):
+            break
+        segments = _segments(expanded, unit_limit)
+        best = _best_widths(segments, candidates, len(phases))
+        if loose and loose != candidates:
+            # The first candidates can read a table wrongly at a cost the right widths beat.
+            other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
+                                 start=best[1] if best else None)
+            if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
+                best = other
+        if best is not None:
+            break
+    body = expanded
+    issues += merged
     if best is None:
         where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
         raise SourceError(source, f"annex table from line {where} cannot be rebuilt into {len(phases)} columns")
@@ -881,7 +899,9 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
             line = row.unit_lines[0].lineno if row.unit_lines else body[0].lineno
             raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
     _check_complete(rows, phases, source)
+    _check_paragraph_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
+    _check_cells(measures, source)
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
 
 
@@ -894,6 +914,34 @@ def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
     for p, phase in enumerate(phases):
         if not any(row.columns[p].lines for row in rows):
             raise SourceError(source, f"annex column {phase} has no text in any row: a column is missing")
+
+
+def _check_paragraph_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
+    """In a cell of unnumbered paragraphs, a sentence that ends at the column's edge may end its
+    paragraph or go on with the next sentence: the text cannot tell, so the rebuild does not guess."""
+    for row in rows:
+        for phase, state, width in zip(phases, row.columns, widths):
+            if any(ln.label is not None for ln in state.lines):
+                continue  # a numbered cell opens every paragraph with its number
+            for a, b in zip(state.lines, state.lines[1:]):
+                if a.terminal and is_full(a, width):
+                    unit = "".join(ln.text for ln in row.unit_lines)
+                    raise SourceError(source, f"annex cell {unit} / {phase} at line {a.lineno}: a sentence ends at "
+                                              "the column's edge; whether a new paragraph starts there is not sure")
+
+
+def _check_cells(measures: list[AnnexMeasure], source: str) -> None:
+    """A cell numbers its items from 1, or holds unnumbered paragraphs only. A rebuilt cell that
+    does neither has text from the next or the previous cell: the column cut is not sure."""
+    for _, group in itertools.groupby(measures, key=lambda m: (m.unit_order, m.phase_order)):
+        cell = list(group)
+        labels = [m.label for m in cell]
+        where = f"annex cell {cell[0].unit} / {cell[0].phase} at line {cell[0].line_start}"
+        if any(labels) and not all(labels):
+            raise SourceError(source, f"{where} mixes numbered and unnumbered paragraphs: "
+                                      "where its column ends is not sure")
+        if labels[0] and int(labels[0]) != 1:
+            raise SourceError(source, f"{where} starts at item {labels[0]}: where its column starts is not sure")
 
 
 def _empty_cells(rows: list[_Row], phases: list[str]) -> list[QualityIssue]:
