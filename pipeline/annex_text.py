@@ -312,8 +312,7 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
 
 def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list[str]:
     """Cut a line too wide for any column (or any line, with `cut_gaps`) into the column lines it
-    merged: at its wide gaps, then, where a piece is still too wide, at its spaces, at item
-    numbers and at the column width."""
+    merged: at its wide gaps, its spaces and its item numbers, then at the column width."""
     parts = [(line.text, line.cuts)] if line.raw else _line_pieces(line.text)
     pieces: list[str] = []
     for text, cuts in parts:
@@ -322,11 +321,7 @@ def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list
             continue
         bounds = [0, *cuts, len(text)]
         for a, b in zip(bounds, bounds[1:]):
-            piece = text[a:b]
-            if display_width(piece) <= widest + OVERFLOW:
-                pieces.append(piece)
-                continue
-            for token in piece.split():
+            for token in text[a:b].split():
                 # An item number glued to the previous column's text starts a new piece.
                 for part in MERGED_LABEL.split(token):
                     while display_width(part) > widest + OVERFLOW:
