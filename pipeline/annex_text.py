@@ -851,6 +851,7 @@ def _best_widths(segments: list[Segment], candidates: list[float], n_columns: in
 def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     """The tidy unit x phase x measure table from the broken text of an annex."""
     prepared = _prepare(lines)
+    _refuse_row_order(prepared, source)
     phases, body_at = _parse_header(prepared, source)
     body = prepared[body_at:]
     if not body:
@@ -909,6 +910,25 @@ def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
     for p, phase in enumerate(phases):
         if not any(row.columns[p].lines for row in rows):
             raise SourceError(source, f"annex column {phase} has no text in any row: a column is missing")
+
+
+ROW_ORDER_SHARE = 0.25
+
+
+def _column_gaps(line: TextLine) -> int:
+    pieces = _line_pieces(line.text)
+    return len(pieces) - 1 + sum(len(cuts) for _, cuts in pieces)
+
+
+def _refuse_row_order(lines: list[TextLine], source: str) -> None:
+    """Text copied line by line across the page (each line runs through every column, as a copy
+    of the visible lines gives) is not the column-after-column text this rebuild inverts: where a
+    column has no line at some height nothing marks it, so the cells cannot be told apart."""
+    across = [ln for ln in lines if _column_gaps(ln) >= 2]
+    if len(lines) >= 10 and len(across) > ROW_ORDER_SHARE * len(lines):
+        raise SourceError(source, f"annex table from line {across[0].lineno} is copied row by row, each line "
+                                  "across all columns: its cells cannot be told apart in text; read the PDF itself "
+                                  "or a copy in content order")
 
 
 def _check_paragraph_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
