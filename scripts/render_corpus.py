@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -459,13 +460,14 @@ def build_docx(notice: Notice, ruled: bool) -> bytes:
 
 def _margin_boxes(notice: Notice) -> str:
     style = notice.factors["furniture"]
+    font = f'font-family: "{CJK_FONT}"'  # margin boxes do not inherit the body's font
     boxes = ""
     if style.startswith("office"):
-        boxes += f'@top-center {{ content: "{notice.issuer}"; font-size: 9pt; }} '
+        boxes += f'@top-center {{ content: "{notice.issuer}"; font-size: 9pt; {font}; }} '
     if style.endswith("dash"):
-        boxes += '@bottom-center { content: "— " counter(page) " —"; font-size: 10pt; } '
+        boxes += '@bottom-center { content: "— " counter(page) " —"; font-size: 10pt; ' + font + '; } '
     elif style.endswith("of_total"):
-        boxes += '@bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 10pt; } '
+        boxes += '@bottom-center { content: "第 " counter(page) " 页 共 " counter(pages) " 页"; font-size: 10pt; ' + font + '; } '
     return boxes
 
 
@@ -482,7 +484,10 @@ def build_html(notice: Notice) -> str:
 @page {{ size: A4 portrait; margin: 3cm 2.6cm; {_margin_boxes(notice)}}}
 @page annex {{ size: A4 landscape; margin: 2.6cm 2.5cm; {_margin_boxes(notice)}}}
 body {{ font-family: "{CJK_FONT}", "Noto Sans CJK SC", sans-serif; font-size: 14pt; }}
-h1 {{ font-size: 20pt; text-align: center; }}
+/* The CJK fonts have no bold face: a synthetic bold makes Chromium embed every glyph as a Type 3
+   font, ten times the size; offices set titles in a larger size, not bold. */
+h1, th, b {{ font-size: 20pt; text-align: center; font-weight: normal; }}
+th {{ font-size: {f["font_pt"]}pt; }}
 .center {{ text-align: center; }} .right {{ text-align: right; }}
 .annex {{ break-before: page; {"page: annex;" if orientation == "landscape" else ""} }}
 table {{ border-collapse: collapse; table-layout: fixed; width: {sum(widths):.1f}pt; }}
@@ -506,8 +511,7 @@ td p {{ margin: 0; }}
                                         for label, text in items) + "</td>")
         body.append("<tr>" + "".join(tds) + "</tr>")
     rows = (f"<thead>{head}</thead><tbody>" if f["header_repeat"] else f"<tbody>{head}") + "".join(body) + "</tbody>"
-    bold = ' style="font-weight:bold"'
-    outline = "\n".join(f"<p{bold if level == 1 else ''}>{escape(text)}</p>" for level, text in notice.body)
+    outline = "\n".join(f"<p>{escape(text)}</p>" for level, text in notice.body)
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(notice.plan_title)}</title><style>{css}</style></head>
 <body>
@@ -521,7 +525,7 @@ td p {{ margin: 0; }}
 {outline}
 <p>附件：重点任务推进表</p>
 <div class="annex">
-<p style="font-weight:bold">附件</p>
+<p>附件</p>
 <h1>重点任务推进表</h1>
 <table><colgroup>{cols}</colgroup>{rows}</table>
 </div>
@@ -634,6 +638,158 @@ def render(notices: list[Notice], work: Path, workers: int = 2) -> None:
         list(pool.map(_extract, jobs, chunksize=8))
 
 
+# --------------------------------------------------------------------------- reading and judging
+
+Published = list[tuple[str, int, str, int, int, str, str]]  # unit, unit_order, phase, phase_order, seq, label, key
+
+
+@dataclass
+class Reading:
+    form: str
+    id: str
+    rows: Published
+    error: str | None
+    timed_out: bool = False
+
+
+class ReadingTimeout(Exception):
+    pass
+
+
+def _out_of_time(signum: int, frame: Any) -> None:
+    raise ReadingTimeout()
+
+
+def read_form(job: tuple[str, Path, Path, int]) -> Reading:
+    """One file through corpus mode's per-document path (the rows it publishes, or its error);
+    rows the publisher would reject (schema, primary key) count as an error of the whole run.
+    A reading that takes longer than `timeout` seconds is stopped and counted apart: on a few
+    pages of annex it is a defect of its own, and it would make the run take hours."""
+    from pipeline.annex import ANNEX_MEASURES
+    from pipeline.corpus import process_file
+    from pipeline.tables import validate
+
+    form, path, root, timeout = job
+    quiet_pdfminer()
+    signal.signal(signal.SIGALRM, _out_of_time)
+    signal.alarm(timeout)
+    try:
+        result = process_file(path, root)
+    except ReadingTimeout:
+        return Reading(form, path.stem, [], None, timed_out=True)
+    finally:
+        signal.alarm(0)
+    rows = result.rows.get("annex_measures", [])
+    try:
+        validate(ANNEX_MEASURES, rows)
+    except Exception as error:  # a rejected table publishes nothing, but names no file either
+        return Reading(form, path.stem, [], f"rows rejected by the publisher: {error}")
+    published = sorted((r["unit"], r["unit_order"], r["phase"], r["phase_order"], r["seq"], r["label"], r["text_key"])
+                       for r in rows)
+    published.sort(key=lambda r: (r[1], r[3], r[4]))
+    return Reading(form, path.stem, published, result.error)
+
+
+def read_all(work: Path, ids: list[str], workers: int, timeout: int) -> list[Reading]:
+    suffix = {"docx": ".docx", **{f"pdf-{p}": ".pdf" for p in PDF_FORMS}}
+    jobs = [(form, work / form / f"{i}{suffix.get(form, '.txt')}", work / form, timeout) for form in FORMS for i in ids]
+    with ProcessPoolExecutor(workers, initializer=quiet_pdfminer) as pool:
+        return list(pool.map(read_form, jobs, chunksize=4))
+
+
+def first_difference(truth: dict[str, Any], rows: Published) -> str | None:
+    """None when the published annex is the truth; else the first place where they differ."""
+    phases = truth["phases"]
+    for _, _, phase, order, *_ in rows:
+        if order > len(phases) or normalize_key(phase) != normalize_key(phases[order - 1]):
+            printed = phases[order - 1] if order <= len(phases) else None
+            return f"phase {order} published as {phase!r}, printed {printed!r}"
+    got = [(normalize_key(u), normalize_key(p), seq, label, key) for u, _, p, _, seq, label, key in rows]
+    want = [(normalize_key(u), normalize_key(p), seq, label, key) for u, p, seq, label, key in truth["measures"]]
+    for k, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            at = _first_mismatch(a[4], b[4]) if a[:4] == b[:4] else 0
+            return f"measure {k + 1}: published {_show(a, at)}, printed {_show(b, at)}"
+    if len(got) != len(want):
+        extra = got[len(want)] if len(got) > len(want) else want[len(got)]
+        what = "published beyond the table" if len(got) > len(want) else "missing"
+        return f"{len(got)} measures published, {len(want)} printed; first {what}: {_show(extra)}"
+    return None
+
+
+def _first_mismatch(a: str, b: str) -> int:
+    return next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def _show(measure: tuple, at: int = 0) -> str:
+    """A measure in one line; its text from a little before `at`, where two texts part."""
+    unit, phase, seq, label, key = measure
+    start = max(at - 8, 0)
+    text = ("…" if start else "") + key[start:start + 24] + ("…" if len(key) > start + 24 else "")
+    return f"{unit}/{phase}/{seq} label {label!r} 「{text}」"
+
+
+def judge(truth: dict[str, Any], reading: Reading) -> tuple[str, str]:
+    """(verdict, detail): exact, wrong, refused (an error naming the file, nothing published), or
+    timeout (stopped after the time limit, nothing published)."""
+    if reading.timed_out:
+        return "timeout", "no result within the time limit"
+    if reading.rows or not reading.error:
+        difference = first_difference(truth, reading.rows)
+        if difference is None:
+            return "exact", ""
+        if not reading.rows:
+            difference = "no annex published and no error"
+        return "wrong", difference
+    if f"{reading.id}." in reading.error.split(":")[0]:
+        return "refused", reading.error
+    return "wrong", f"error that names no file: {reading.error}"
+
+
+VERDICTS = ("exact", "wrong", "refused", "timeout")
+
+
+def summarise(notices: list[Notice], readings: list[Reading], seed: int, timeout: int) -> dict[str, Any]:
+    by_id = {n.id: n for n in notices}
+    forms: dict[str, dict[str, Any]] = {f: {v: 0 for v in VERDICTS} for f in FORMS}
+    failures: dict[str, dict[str, Any]] = {}
+    by_factor: dict[str, dict[str, dict[str, list[int]]]] = {}
+    for reading in readings:
+        notice = by_id[reading.id]
+        verdict, detail = judge(notice.annex.truth(), reading)
+        forms[reading.form][verdict] += 1
+        if verdict != "exact":
+            entry = failures.setdefault(notice.id, {"id": notice.id, "factors": notice.factors, "forms": {}})
+            entry["forms"][reading.form] = f"{verdict}: {detail}"
+        for name, value in notice.factors.items():
+            if name in FACTOR_AXES:
+                counts = by_factor.setdefault(name, {}).setdefault(str(value), {}).setdefault(reading.form, [0, 0])
+                counts[0] += verdict == "exact"
+                counts[1] += 1
+    for counts in forms.values():
+        total = sum(counts[v] for v in VERDICTS)
+        counts["n"] = total
+        for v in VERDICTS:
+            counts[f"{v}_share"] = round(counts[v] / total, 4) if total else 0.0
+    exact_by_factor = {name: {value: {form: f"{c[0]}/{c[1]}" for form, c in sorted(per_form.items())}
+                              for value, per_form in sorted(values.items())}
+                       for name, values in sorted(by_factor.items())}
+    return {"seed": seed, "n": len(notices), "timeout_seconds": timeout, "forms": forms, "exact_by_factor": exact_by_factor,
+            "not_exact": [failures[k] for k in sorted(failures)]}
+
+
+# Factors worth a breakdown of the exact share (the others are recorded per notice).
+FACTOR_AXES = ("orientation", "font_pt", "line_spacing", "unit_chars", "columns", "header_repeat", "valign",
+               "browser_ruled", "furniture", "unit_label", "task_label", "spanning", "label_mark", "content")
+
+
+def print_table(summary: dict[str, Any]) -> None:
+    print(f"{'form':<24}{'n':>5}{'exact':>8}{'wrong':>8}{'refused':>9}{'timeout':>9}   exact share")
+    for form, c in summary["forms"].items():
+        print(f"{form:<24}{c['n']:>5}{c['exact']:>8}{c['wrong']:>8}{c['refused']:>9}{c['timeout']:>9}"
+              f"   {c['exact_share']:.1%}")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -656,6 +812,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--keep", type=Path, help="keep the rendered corpus in this folder")
     parser.add_argument("--workers", type=int, default=2, help="parallel renderers and readers (default 2)")
+    parser.add_argument("--timeout", type=int, default=3,
+                        help="seconds one reading may take before it is stopped and counted as a timeout (default 3)")
+    parser.add_argument("--out", type=Path, default=ROOT / "data" / "quality" / "render_share.json",
+                        help="where to write the counts (default data/quality/render_share.json)")
     args = parser.parse_args(argv)
     quiet_pdfminer()
     notices = draw_corpus(args.n, args.seed)
@@ -664,9 +824,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_manifest(notices, work / "manifest.json", args.seed)
         render(notices, work, args.workers)
+        started = time.monotonic()
+        readings = read_all(work, [n.id for n in notices], args.workers, args.timeout)
+        print(f"pipeline: {len(readings)} readings in {time.monotonic() - started:.0f} s", file=sys.stderr)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+    from pipeline.tables import write_bytes_atomic
+    summary = summarise(notices, readings, args.seed, args.timeout)
+    write_bytes_atomic(args.out, (json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode())
+    print_table(summary)
     return 0
 
 
