@@ -56,8 +56,9 @@ HEADER_DEPTH = 2  # lines after a page number that can be the next page's runnin
 
 
 def is_full(line: "TextLine", width: float) -> bool:
-    """A wrapped line fills its column, give or take a cell (less in a narrow column)."""
-    return line.width >= width - min(FULL_SLACK, 0.2 * width)
+    """A wrapped line fills its column, give or take a cell (less in a narrow column). A line the
+    typesetter spread to the column's width (justified) was wrapped, however short it reads."""
+    return line.justified or line.width >= width - min(FULL_SLACK, 0.2 * width)
 
 
 @dataclass
@@ -70,6 +71,7 @@ class TextLine:
     merged: bool = False  # a piece of a line that merged several column lines
     raw: str = ""  # the source line as printed, for a merged line's report
     cuts: tuple[int, ...] = ()  # wide gaps in the text, where a merged line may be cut
+    justified: bool = False  # spread to its column's width: a wrapped line
 
     @property
     def width(self) -> float:
@@ -148,15 +150,12 @@ def _is_page_number(line: TextLine) -> bool:
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
     """Drop page-number lines and the footer lines just above them; the next line opens a page.
 
-    A footer line is wider than any column, has no Chinese text, or repeats above several page
-    numbers.
+    A footer line is wider than any column or has no Chinese text; a running head repeats just
+    after several page numbers.
     """
-    above: dict[str, int] = {}
     below: dict[str, int] = {}
     for k, ln in enumerate(lines):
         if _is_page_number(ln):
-            for prev in lines[max(0, k - FOOTER_DEPTH):k]:
-                above[prev.text] = above.get(prev.text, 0) + 1
             for after in lines[k + 1:k + 1 + HEADER_DEPTH]:
                 below[after.text] = below.get(after.text, 0) + 1
 
@@ -164,8 +163,9 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
         wide = (ln.width > widest + OVERFLOW and " " not in ln.text and not ln.cuts
                 and not MERGED_LABEL.search(ln.text))
-        return (wide or not re.search(r"[\u3400-\u9fff]", ln.text) or above.get(ln.text, 0) > 1) \
-            and not LABEL.match(ln.text)
+        # A narrow line repeated above page numbers is no sign: the last column of the rows that end
+        # pages often repeats (做好总结、宣传等工作).
+        return (wide or not re.search(r"[\u3400-\u9fff]", ln.text)) and not LABEL.match(ln.text)
 
     def is_header_line(ln: TextLine) -> bool:
         # A running head (an office name at the top of every page) opens the page after a page number.
@@ -262,13 +262,14 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
 # --------------------------------------------------------------------------- merged lines
 
 QUOTES = "“”‘’"
+JUSTIFIED_GAPS = 2  # spread characters that make a line justified
 
 
 def _is_single(token: str | None) -> bool:
     return token is not None and len(token) == 1 and not token.isascii()
 
 
-def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
+def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...], bool]]:
     """The column lines a text line holds, each as printed without its justification spaces,
     with the places where it may hold more (offsets into the piece).
 
@@ -281,8 +282,8 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
       line may be cut, which a line too wide for any column is (see `_split_merged`).
     """
     tokens = text.split()
-    pieces: list[tuple[str, tuple[int, ...]]] = []
-    current, cuts = "", []
+    pieces: list[tuple[str, tuple[int, ...], bool]] = []
+    current, cuts, spread = "", [], 0
     for k, token in enumerate(tokens):
         if not current:
             current = token
@@ -296,26 +297,27 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...]]]:
             gap = "glue"  # 2. 认 真 开 展; curly quotes are set in a Latin font, spaced off their text
         elif _is_single(token) or (_is_single(prev) and k > 1):
             gap = "glue"  # a spread character; a line opening with one is a unit column's piece (市 强化…)
+            spread += 1
         else:
             gap = "maybe"
         if gap == "cut":
-            pieces.append((current, tuple(cuts)))
-            current, cuts = token, []
+            pieces.append((current, tuple(cuts), spread >= JUSTIFIED_GAPS))
+            current, cuts, spread = token, [], 0
             continue
         if gap == "maybe":
             cuts.append(len(current))
         current += (" " if gap == "keep" else "") + token
     if current:
-        pieces.append((current, tuple(cuts)))
+        pieces.append((current, tuple(cuts), spread >= JUSTIFIED_GAPS))
     return pieces
 
 
 def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list[str]:
     """Cut a line too wide for any column (or any line, with `cut_gaps`) into the column lines it
     merged: at its wide gaps, its spaces and its item numbers, then at the column width."""
-    parts = [(line.text, line.cuts)] if line.raw else _line_pieces(line.text)
+    parts = [(line.text, line.cuts, line.justified)] if line.raw else _line_pieces(line.text)
     pieces: list[str] = []
-    for text, cuts in parts:
+    for text, cuts, _ in parts:
         if display_width(text) <= widest + OVERFLOW and not (cut_gaps and cuts):
             pieces.append(text)
             continue
@@ -351,10 +353,10 @@ def _compact(lines: list[TextLine]) -> list[TextLine]:
     them, the next piece opening the next column."""
     out: list[TextLine] = []
     for ln in lines:
-        pieces = [(ln.text, ())] if _is_page_number(ln) else _line_pieces(ln.text)
-        for k, (piece, cuts) in enumerate(pieces):
-            out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
-                                forced_break=k < len(pieces) - 1, merged=len(pieces) > 1, raw=ln.text, cuts=cuts))
+        pieces = [(ln.text, (), False)] if _is_page_number(ln) else _line_pieces(ln.text)
+        for k, (piece, cuts, justified) in enumerate(pieces):
+            out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0, forced_break=k < len(pieces) - 1,
+                                merged=len(pieces) > 1, raw=ln.text, cuts=cuts, justified=justified))
     return out
 
 
@@ -917,7 +919,7 @@ ROW_ORDER_SHARE = 0.25
 
 def _column_gaps(line: TextLine) -> int:
     pieces = _line_pieces(line.text)
-    return len(pieces) - 1 + sum(len(cuts) for _, cuts in pieces)
+    return len(pieces) - 1 + sum(len(cuts) for _, cuts, _ in pieces)
 
 
 def _refuse_row_order(lines: list[TextLine], source: str) -> None:
