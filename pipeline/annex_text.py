@@ -150,12 +150,15 @@ def _is_page_number(line: TextLine) -> bool:
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
     """Drop page-number lines and the footer lines just above them; the next line opens a page.
 
-    A footer line is wider than any column or has no Chinese text; a running head repeats just
-    after several page numbers.
+    A footer line is wider than any column, has no Chinese text, or names an office above several
+    page numbers; a running head repeats just after several page numbers.
     """
+    above: dict[str, int] = {}
     below: dict[str, int] = {}
     for k, ln in enumerate(lines):
         if _is_page_number(ln):
+            for prev in lines[max(0, k - FOOTER_DEPTH):k]:
+                above[prev.text] = above.get(prev.text, 0) + 1
             for after in lines[k + 1:k + 1 + HEADER_DEPTH]:
                 below[after.text] = below.get(after.text, 0) + 1
 
@@ -163,9 +166,11 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
         wide = (ln.width > widest + OVERFLOW and " " not in ln.text and not ln.cuts
                 and not MERGED_LABEL.search(ln.text))
-        # A narrow line repeated above page numbers is no sign: the last column of the rows that end
-        # pages often repeats (做好总结、宣传等工作).
-        return (wide or not re.search(r"[\u3400-\u9fff]", ln.text)) and not LABEL.match(ln.text)
+        # A narrow line repeated above page numbers is furniture when it names an office (the
+        # issuer's running head); other text repeats there too: the last column of the rows that
+        # end pages (做好总结、宣传等工作).
+        office = above.get(ln.text, 0) > 1 and is_unit_name(ln.text)
+        return (wide or office or not re.search(r"[\u3400-\u9fff]", ln.text)) and not LABEL.match(ln.text)
 
     def is_header_line(ln: TextLine) -> bool:
         # A running head (an office name at the top of every page) opens the page after a page number.
@@ -898,6 +903,7 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
             raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
     _check_complete(rows, phases, source)
     _check_paragraph_ends(rows, phases, widths, source)
+    _check_cell_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
     _check_cells(measures, source)
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
@@ -931,6 +937,22 @@ def _refuse_row_order(lines: list[TextLine], source: str) -> None:
         raise SourceError(source, f"annex table from line {across[0].lineno} is copied row by row, each line "
                                   "across all columns: its cells cannot be told apart in text; read the PDF itself "
                                   "or a copy in content order")
+
+
+def _check_cell_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
+    """Nothing marks an empty cell in text copied column after column, so the cut between its
+    neighbours is not sure; nor is a cell whose numbered item stops mid-sentence at the column's
+    edge (the rest went to another cell)."""
+    for row in rows:
+        unit = "".join(ln.text for ln in row.unit_lines)
+        line = row.unit_lines[0].lineno if row.unit_lines else 0
+        for phase, state, width in zip(phases, row.columns, widths):
+            if not state.lines:
+                raise SourceError(source, f"annex cell {unit} / {phase} at line {line} reads empty: where its "
+                                          "neighbours are cut is not sure")
+            if state.last_label is not None and _ends_open(state.lines[-1], width):
+                raise SourceError(source, f"annex cell {unit} / {phase} at line {state.lines[-1].lineno} ends "
+                                          "mid-sentence at the column's edge: where it is cut is not sure")
 
 
 def _check_paragraph_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
