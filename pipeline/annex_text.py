@@ -42,6 +42,7 @@ UNIT_START = re.compile(r"^(中共|共青团|[市县区省州盟旗镇乡团])")
 UNIT_END = re.compile(r"(局|委|办|联|部|院|会|厅|处|署|队|社|所|站|行|司|团|组|室|中心|公司)$")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
 CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+OFFICE_NAME = re.compile(r"(人民政府|政府办公室|办公厅|委员会)$")  # an issuer, as a running head names it
 INF = float("inf")
 
 # Tolerances in character cells: kinsoku rules can push a line one cell past or short of its width.
@@ -166,10 +167,10 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
         wide = (ln.width > widest + OVERFLOW and " " not in ln.text and not ln.cuts
                 and not MERGED_LABEL.search(ln.text))
-        # A narrow line repeated above page numbers is furniture when it names an office (the
-        # issuer's running head); other text repeats there too: the last column of the rows that
-        # end pages (做好总结、宣传等工作).
-        office = above.get(ln.text, 0) > 1 and is_unit_name(ln.text)
+        # A narrow line above a page number is furniture when it names the issuing office (a
+        # running head), or a unit above several; other text repeats there too: the last column of
+        # the rows that end pages (做好总结、宣传等工作).
+        office = bool(OFFICE_NAME.search(ln.text)) or (above.get(ln.text, 0) > 1 and is_unit_name(ln.text))
         return (wide or office or not re.search(r"[\u3400-\u9fff]", ln.text)) and not LABEL.match(ln.text)
 
     def is_header_line(ln: TextLine) -> bool:
