@@ -40,7 +40,7 @@ CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parqu
 DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
 SITE := $(DATA)/site/index.html $(PROBLEMS)/site.json
 
-.PHONY: help all data summary venv test bench rebuild-share readme fixtures clean clean-data
+.PHONY: help all data summary venv test bench rebuild-share render-share readme fixtures clean clean-data
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -112,6 +112,12 @@ bench: all ## time the stages and `make all` (median of 5 runs) into data/qualit
 
 rebuild-share: | $(INSTALLED) ## share of 1,000 simulated annex layouts rebuilt exactly, into data/quality/rebuild_share.json
 	$(PYTHON) scripts/rebuild_share.py
+
+# Dev only (LibreOffice, Chromium, CJK fonts): apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk
+RENDER_N ?= 200
+RENDER_SEED ?= 1
+render-share: | $(INSTALLED) ## render random notices with LibreOffice and Chromium, read every form, into data/quality/render_share.json
+	$(PYTHON) scripts/render_corpus.py --n $(RENDER_N) --seed $(RENDER_SEED)
 
 test: all ## validate the Data Package and its CSVs, then run the whole test suite (after a full `make all`)
 	$(VENV)/bin/frictionless validate $(DATA)/datapackage.json

@@ -63,11 +63,14 @@ class ParsedAnnex:
 
 
 def is_broken_layout(lines: list[Line]) -> bool:
-    """A clean linearisation prints each unit name on a line of its own; broken PDF text reads
-    the narrow unit column one character per line."""
-    from pipeline.annex_text import is_unit_name
-    whole_names = sum(1 for ln in lines if len(normalize_key(ln.text)) >= 2 and is_unit_name(normalize_key(ln.text)))
-    return whole_names < 2
+    """A clean linearisation prints each unit name, and each paragraph, on a line of its own;
+    broken PDF text wraps every paragraph at its column's width, so most of its lines stop
+    mid-sentence, and reads a narrow unit column a piece of a name per line."""
+    from pipeline.annex_text import TERMINAL, is_unit_name
+    keys = [normalize_key(ln.text) for ln in lines if ln.text.strip()]
+    whole_names = sum(1 for k in keys if len(k) >= 2 and is_unit_name(k))
+    wrapped = sum(1 for k in keys if len(k) >= 4 and not k.endswith(TERMINAL))
+    return whole_names < 2 or wrapped > len(keys) / 2
 
 
 def parse_annex(doc: Document) -> ParsedAnnex | None:

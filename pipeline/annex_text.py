@@ -40,6 +40,8 @@ PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\
 # A measure ends with a full stop; ；and ， only end clauses inside one.
 TERMINAL = tuple("。！？!?")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+OFFICE_NAME = re.compile(r"(人民政府|政府办公室|办公厅|委员会)$")  # an issuer, as a running head names it
 INF = float("inf")
 
 # Tolerances in character cells: kinsoku rules can push a line one cell past or short of its width.
@@ -49,11 +51,14 @@ PAGE_HEIGHT_COST = 0.01
 PAGE_MISMATCH_COST = 0.05
 TIE_BREAK = 0.001
 FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
+ONE_LINE_UNIT_LIMIT = 8  # a unit column that fits a whole name: names wrap past this many
+HEADER_DEPTH = 2  # lines after a page number that can be the next page's running head
 
 
 def is_full(line: "TextLine", width: float) -> bool:
-    """A wrapped line fills its column, give or take a cell (less in a narrow column)."""
-    return line.width >= width - min(FULL_SLACK, 0.2 * width)
+    """A wrapped line fills its column, give or take a cell (less in a narrow column). A line the
+    typesetter spread to the column's width (justified) was wrapped, however short it reads."""
+    return line.justified or line.width >= width - min(FULL_SLACK, 0.2 * width)
 
 
 @dataclass
@@ -63,6 +68,10 @@ class TextLine:
     page: int | None
     page_start: bool = False
     forced_break: bool = False  # a merged-line piece: the next piece opens the next column
+    merged: bool = False  # a piece of a line that merged several column lines
+    raw: str = ""  # the source line as printed, for a merged line's report
+    cuts: tuple[int, ...] = ()  # wide gaps in the text, where a merged line may be cut
+    justified: bool = False  # spread to its column's width: a wrapped line
 
     @property
     def width(self) -> float:
@@ -96,8 +105,20 @@ class ColumnState:
     reached_bottom: bool = False  # filled its row to the foot of the last page: it may go on
 
 
+def is_unit_piece(line: TextLine, limit: int = 1) -> bool:
+    """A line that can be a piece of a unit name read down its column: Chinese characters only,
+    no wider than the unit column. A piece followed by the next column on the same line (split
+    from a merged line) is one too."""
+    return bool(CJK_RUN.fullmatch(line.text)) and len(line.text) <= limit
+
+
 def is_unit_char(line: TextLine) -> bool:
-    return bool(CJK_CHAR.match(line.text))
+    return is_unit_piece(line, 1)
+
+
+def _fits_unit_column(pieces: list[str]) -> bool:
+    """A name wrapped in its column: every line but the last fills the column, the last no more."""
+    return all(len(p) == len(pieces[0]) for p in pieces[:-1]) and len(pieces[-1]) <= len(pieces[0])
 
 
 # --------------------------------------------------------------------------- furniture and header
@@ -105,11 +126,14 @@ def is_unit_char(line: TextLine) -> bool:
 def _prepare(lines: list[Line]) -> list[TextLine]:
     out: list[TextLine] = []
     page_break = True
-    page = None
+    page = lines[0].page if lines else None
     for ln in lines:
         if not ln.text.strip():
             continue
-        starts = page_break or ln.text[:1] in (" ", "\u3000", "\f")
+        # A page opens after a form feed (the line carries its page), or with the extractor's leading space.
+        turned = ln.page is not None and ln.page != page
+        page = ln.page
+        starts = page_break or turned or ln.text[:1] in (" ", "\u3000", "\f")
         page_break = False
         out.append(TextLine(ln.text.strip(), ln.lineno, ln.page, starts))
     return out
@@ -122,67 +146,115 @@ def _is_page_number(line: TextLine) -> bool:
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
     """Drop page-number lines and the footer lines just above them; the next line opens a page.
 
-    A footer line is wider than any column, has no Chinese text, or repeats above several page
-    numbers.
+    A footer line is wider than any column, has no Chinese text, or names an office above several
+    page numbers; a running head repeats just after several page numbers.
     """
     above: dict[str, int] = {}
+    below: dict[str, int] = {}
     for k, ln in enumerate(lines):
         if _is_page_number(ln):
             for prev in lines[max(0, k - FOOTER_DEPTH):k]:
                 above[prev.text] = above.get(prev.text, 0) + 1
+            for after in lines[k + 1:k + 1 + HEADER_DEPTH]:
+                below[after.text] = below.get(after.text, 0) + 1
 
     def is_footer_line(ln: TextLine) -> bool:
         # Too wide for any column, yet not a merged line (those have spaces or item numbers).
-        wide = ln.width > widest + OVERFLOW and " " not in ln.text and not MERGED_LABEL.search(ln.text)
-        return (wide or not re.search(r"[\u3400-\u9fff]", ln.text) or above.get(ln.text, 0) > 1) \
-            and not LABEL.match(ln.text)
+        wide = (ln.width > widest + OVERFLOW and " " not in ln.text and not ln.cuts
+                and not MERGED_LABEL.search(ln.text))
+        # A narrow line above a page number is furniture when it names the issuing office (a
+        # running head), or a unit above several; other text repeats there too: the last column of
+        # the rows that end pages (做好总结、宣传等工作).
+        office = bool(OFFICE_NAME.search(ln.text)) or (above.get(ln.text, 0) > 1 and is_unit_name(ln.text))
+        return (wide or office or not re.search(r"[\u3400-\u9fff]", ln.text)) and not LABEL.match(ln.text)
+
+    def is_header_line(ln: TextLine) -> bool:
+        # A running head (an office name at the top of every page) opens the page after a page number.
+        return below.get(ln.text, 0) > 1 and not LABEL.match(ln.text)
 
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
+    skip = 0
     for i, ln in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
         if not _is_page_number(ln):
             keep.append(ln)
             continue
+        heads = list(itertools.takewhile(is_header_line, lines[i + 1:i + 1 + HEADER_DEPTH]))
+        skip = len(heads)
         # The footer block reaches up to its farthest line that cannot be table text.
         window = keep[-FOOTER_DEPTH:]
         marks = [k for k, prev in enumerate(window) if is_footer_line(prev)]
         start = len(window) - len(list(itertools.takewhile(is_footer_line, reversed(window))))
         if marks:
             start = min(start, marks[0])
-        block = window[start:] + [ln]
+        block = window[start:] + [ln] + heads
         del keep[len(keep) - (len(window) - start):]
         issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
                                    block[0].lineno, block[-1].lineno, text=" | ".join(b.text for b in block)))
-        if i + 1 < len(lines):
-            lines[i + 1].page_start = True
+        if i + 1 + skip < len(lines):
+            lines[i + 1 + skip].page_start = True
     return keep, issues
+
+
+UNIT_LABEL = re.compile(r"[\u3400-\u9fff]{0,4}(单位|部门)")
+
+
+def _header_tokens(text: str) -> list[str]:
+    """The headings on one header line. The extractor spaces Latin text off Chinese (2024 年) and
+    spreads a justified heading (重 点 任 务): neither space separates two headings."""
+    out: list[str] = []
+    single_before = False
+    for token in text.split():
+        glue = bool(out) and ((out[-1][-1:].isdigit() and not token[:1].isascii() and len(token) <= 2)
+                              or (single_before and len(token) == 1 and not token.isascii()))
+        single_before = len(token) == 1 and not token.isascii()
+        if glue:
+            out[-1] += token
+        else:
+            out.append(token)
+    return out
+
+
+def _starts_unit(lines: list[TextLine], i: int) -> bool:
+    """Whether a unit name starts at line i: read down its column (perhaps cut by the page
+    break), or whole on one line followed by the next column's first line."""
+    tokens = lines[i].text.split()
+    if not tokens or not CJK_RUN.fullmatch(tokens[0]) or not UNIT_START.match(tokens[0]):
+        return False
+    if len(tokens) > 1:
+        return is_unit_name(tokens[0])
+    return len(tokens[0]) <= ONE_LINE_UNIT_LIMIT
 
 
 def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
     """Phases and the index of the first body line.
 
-    After the 附件 heading and the title come the header cells: the unit column's heading (often
-    set vertically, one character per line), then the phase headings; a heading followed by a line
-    of several headings spans them and is replaced by them.
+    After the 附件 heading and the title come the header cells, up to the first unit name: the
+    unit column's heading (often set vertically, one character per line), then the phase
+    headings; a heading over a last line of several headings spans them and is replaced by them.
+    Cells at one height may share a line (单位 重点任务 年度推进举措).
     """
     i = 0
     while i < len(lines) and re.fullmatch(r"附件\s*\d*", normalize_key(lines[i].text)):
         i += 1
     i += 1  # title
-    while i < len(lines) and is_unit_char(lines[i]):
-        i += 1  # vertical unit-column heading
-    header: list[list[str]] = []
-    while i < len(lines) and not is_unit_char(lines[i]) and not LABEL.match(lines[i].text):
-        header.append(lines[i].text.split())
+    first = i
+    while i < len(lines) and not _starts_unit(lines, i) and not LABEL.match(lines[i].text):
         i += 1
-    phases: list[str] = []
-    for k, tokens in enumerate(header):
-        spans = len(tokens) == 1 and k + 1 < len(header) and len(header[k + 1]) > 1
-        if not spans:
-            phases.extend(tokens)
-    if phases and phases[0] in ("单位", "责任单位", "牵头单位"):
-        phases = phases[1:]
-    if len(phases) < 2:
+    groups = [_header_tokens(ln.text) for ln in lines[first:i]]
+    flat = [t for g in groups for t in g]
+    label = next((k for k in range(1, min(len(flat), 6) + 1) if UNIT_LABEL.fullmatch("".join(flat[:k]))), 0)
+    for _ in range(label):  # the unit column's heading is no phase
+        groups = [g for g in groups if g]
+        groups[0] = groups[0][1:]
+    groups = [g for g in groups if g]
+    if len(groups) >= 2 and len(groups[-1]) >= 2 and (len(groups) >= 3 or len(groups[-2]) >= 2):
+        groups[-2] = groups[-2][:-1]  # the spanning heading
+    phases = [t for g in groups for t in g]
+    if len(phases) < 2 or i >= len(lines):
         line = lines[min(i, len(lines) - 1)].lineno if lines else 0
         raise SourceError(source, f"annex table header not recognised near line {line}")
     return phases, i
@@ -190,19 +262,77 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
 
 # --------------------------------------------------------------------------- merged lines
 
-def _split_merged(line: TextLine, widest: float) -> list[str]:
-    """Cut a line that is wider than any column into the column lines it merged."""
+QUOTES = "“”‘’"
+JUSTIFIED_GAPS = 2  # spread characters that make a line justified
+
+
+def _is_single(token: str | None) -> bool:
+    return token is not None and len(token) == 1 and not token.isascii()
+
+
+def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...], bool]]:
+    """The column lines a text line holds, each as printed without its justification spaces,
+    with the places where it may hold more (offsets into the piece).
+
+    Extractors put a space where the gap between two glyphs is wide. Four gaps are wide:
+    - the gap before an item number: it opens a column line, the line is cut there;
+    - the space set between Latin and Chinese text (2023 年, 12355 青少年): kept, as printed;
+    - justification, which spreads a full line (打拐 工 作 机 制 ， 建): dropped;
+    - the gap between two columns whose lines sit at one height, merged into one line. A wide
+      gap between two words can be either this or justification: it is kept as a place where the
+      line may be cut, which a line too wide for any column is (see `_split_merged`).
+    """
+    tokens = text.split()
+    pieces: list[tuple[str, tuple[int, ...], bool]] = []
+    current, cuts, spread = "", [], 0
+    for k, token in enumerate(tokens):
+        if not current:
+            current = token
+            continue
+        prev = tokens[k - 1]
+        if LABEL.match(token) and not LABEL.fullmatch(prev):
+            gap = "cut"  # an item number opens a column line
+        elif prev[-1:].isascii() and prev[-1:].isalnum() or token[:1].isascii() and token[:1].isalnum():
+            gap = "keep"
+        elif LABEL.fullmatch(prev) or prev[-1] in QUOTES or token[0] in QUOTES or token[0] in NO_LINE_START:
+            gap = "glue"  # 2. 认 真 开 展; curly quotes are set in a Latin font, spaced off their text
+        elif _is_single(token) or (_is_single(prev) and k > 1):
+            gap = "glue"  # a spread character; a line opening with one is a unit column's piece (市 强化…)
+            spread += 1
+        else:
+            gap = "maybe"
+        if gap == "cut":
+            pieces.append((current, tuple(cuts), spread >= JUSTIFIED_GAPS))
+            current, cuts, spread = token, [], 0
+            continue
+        if gap == "maybe":
+            cuts.append(len(current))
+        current += (" " if gap == "keep" else "") + token
+    if current:
+        pieces.append((current, tuple(cuts), spread >= JUSTIFIED_GAPS))
+    return pieces
+
+
+def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list[str]:
+    """Cut a line too wide for any column (or any line, with `cut_gaps`) into the column lines it
+    merged: at its wide gaps, its spaces and its item numbers, then at the column width."""
+    parts = [(line.text, line.cuts, line.justified)] if line.raw else _line_pieces(line.text)
     pieces: list[str] = []
-    for token in line.text.split():
-        # An item number glued to the previous column's text starts a new piece.
-        parts = MERGED_LABEL.split(token)
-        for part in parts:
-            while display_width(part) > widest + OVERFLOW:
-                cut = _cut_at_width(part, widest)
-                pieces.append(part[:cut])
-                part = part[cut:]
-            if part:
-                pieces.append(part)
+    for text, cuts, _ in parts:
+        if display_width(text) <= widest + OVERFLOW and not (cut_gaps and cuts):
+            pieces.append(text)
+            continue
+        bounds = [0, *cuts, len(text)]
+        for a, b in zip(bounds, bounds[1:]):
+            for token in text[a:b].split():
+                # An item number glued to the previous column's text starts a new piece.
+                for part in MERGED_LABEL.split(token):
+                    while display_width(part) > widest + OVERFLOW:
+                        cut = _cut_at_width(part, widest)
+                        pieces.append(part[:cut])
+                        part = part[cut:]
+                    if part:
+                        pieces.append(part)
     return pieces
 
 
@@ -219,19 +349,38 @@ def _cut_at_width(text: str, width: float) -> int:
     return len(text)
 
 
-def _expand_merged(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
+def _compact(lines: list[TextLine]) -> list[TextLine]:
+    """Lines without their justification spaces; a line that merged column lines is cut into
+    them, the next piece opening the next column."""
+    out: list[TextLine] = []
+    for ln in lines:
+        pieces = [(ln.text, (), False)] if _is_page_number(ln) else _line_pieces(ln.text)
+        for k, (piece, cuts, justified) in enumerate(pieces):
+            out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0, forced_break=k < len(pieces) - 1,
+                                merged=len(pieces) > 1, raw=ln.text, cuts=cuts, justified=justified))
+    return out
+
+
+def _expand_merged(lines: list[TextLine], widest: float,
+                   cut_gaps: bool = False) -> tuple[list[TextLine], list[QualityIssue]]:
+    """Lines too wide for any column are cut into the column lines they merged; with `cut_gaps`,
+    every line is cut at its wide gaps."""
     out: list[TextLine] = []
     issues: list[QualityIssue] = []
     for ln in lines:
-        if ln.width <= widest + OVERFLOW:
+        if ln.width <= widest + OVERFLOW and not (cut_gaps and ln.cuts):
             out.append(ln)
             continue
-        pieces = _split_merged(ln, widest)
-        issues.append(QualityIssue("merged_line_split", f"line held {len(pieces)} column lines; split",
-                                   ln.lineno, ln.lineno, text=ln.text))
+        pieces = _split_merged(ln, widest, cut_gaps)
         for k, piece in enumerate(pieces):
             out.append(TextLine(piece, ln.lineno, ln.page, ln.page_start and k == 0,
-                                forced_break=k < len(pieces) - 1))
+                                forced_break=ln.forced_break or k < len(pieces) - 1, merged=True, raw=ln.raw))
+    # Every source line that held several column lines is reported once, as printed.
+    for lineno, group in itertools.groupby(out, key=lambda ln: ln.lineno):
+        group = list(group)
+        if len(group) > 1 and all(g.merged for g in group):
+            issues.append(QualityIssue("merged_line_split", f"line held {len(group)} column lines; split",
+                                       lineno, lineno, text=group[0].raw))
     return out, issues
 
 
@@ -246,8 +395,10 @@ def _pages(lines: list[TextLine]) -> list[list[TextLine]]:
     return pages
 
 
-def _segments(lines: list[TextLine]) -> list[Segment]:
-    """Cut the body into row segments: a new row starts where a unit name is read down the page."""
+def _segments(lines: list[TextLine], unit_limit: int = 1) -> list[Segment]:
+    """Cut the body into row segments: a new row starts where a unit name is read down the page.
+
+    The unit column holds `unit_limit` characters a line: a name comes a piece a line."""
     segments: list[Segment] = []
     row_unit, unit_done = "", True
     for page_no, page in enumerate(_pages(lines)):
@@ -262,28 +413,30 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
 
         i = 0
         while i < len(page):
-            if not is_unit_char(page[i]):
+            if not is_unit_piece(page[i], unit_limit):
                 content(page[i:i + 1])
                 i += 1
                 continue
             j = i
-            while j < len(page) and is_unit_char(page[j]):
+            while j < len(page) and is_unit_piece(page[j], unit_limit):
                 j += 1
-            run = "".join(ln.text for ln in page[i:j])
+                if page[j - 1].forced_break:
+                    break  # the next piece opens the next column
+            run = [ln.text for ln in page[i:j]]
             # A name that reads complete can still go on over the page (市司 | 法局): the page opens
             # with its tail when the run cannot start a name and the two together make one.
             extends = (current is None and unit_done and bool(row_unit) and _unit_start(run) != 0
-                       and any(is_unit_name(row_unit + run[:t]) for t in range(1, len(run) + 1)))
+                       and any(is_unit_name(row_unit + "".join(run[:t])) for t in range(1, len(run) + 1)))
             if current is None and (not unit_done or extends):
                 # The unit name was cut by the page break: its tail opens this page.
-                complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + run[:t])]
+                complete = [t for t in range(1, len(run) + 1) if is_unit_name(row_unit + "".join(run[:t]))]
                 # Where the rest of the run holds the next unit's whole name, the name ends early.
                 early = [t for t in complete if t < len(run) and _unit_start(run[t:]) is not None
-                         and any(is_unit_name(run[m:]) for m in range(t, len(run)))]
+                         and any(is_unit_name("".join(run[m:])) for m in range(t, len(run)))]
                 take = early[0] if early else (complete[-1] if complete else len(run))
                 current = Segment(page[i:i + take], [], new_row=False, page=page_no)
                 segments.append(current)
-                row_unit += run[:take]
+                row_unit += "".join(run[:take])
                 unit_done = is_unit_name(row_unit)
                 i += take
                 continue
@@ -292,7 +445,7 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
                     content(page[i:i + start])
                 current = Segment(page[i + start:j], [], new_row=True, page=page_no)
                 segments.append(current)
-                row_unit = run[start:]
+                row_unit = "".join(run[start:])
                 unit_done = is_unit_name(row_unit)
             else:
                 content(page[i:j])
@@ -300,18 +453,33 @@ def _segments(lines: list[TextLine]) -> list[Segment]:
     return segments
 
 
-def _unit_start(run: str) -> int | None:
-    """Offset of a unit name in a run of one-character lines.
+def _unit_start(run: list[str]) -> int | None:
+    """Where a unit name starts in a run of unit-column pieces (one per line).
 
-    The longest suffix that is a whole unit name wins (a column's last line can be a single
-    character just before the next unit); failing that, a suffix that starts like a unit name
-    is a name cut by the page break.
+    The longest suffix that is a whole unit name wins (a column's last line can be short, just
+    before the next unit); failing that, a suffix that starts like a unit name is a name cut by
+    the page break. A name wrapped over lines fills every line but its last.
     """
-    whole = [k for k in range(len(run)) if is_unit_name(run[k:])]
+    whole = [k for k in range(len(run)) if is_unit_name("".join(run[k:])) and _fits_unit_column(run[k:])]
     if whole:
         return whole[0]
-    starts = [k for k in range(len(run)) if UNIT_START.search(run[k:])]
+    starts = [k for k in range(len(run)) if UNIT_START.search(run[k]) and _fits_unit_column(run[k:])]
     return starts[0] if starts else None
+
+
+def _unit_limit(body: list[TextLine]) -> int:
+    """Characters per line of the unit column, from the first unit name (the body opens with it).
+    A name on one line says only that the column is at least that wide."""
+    pieces: list[str] = []
+    for ln in body[:16]:
+        if not CJK_RUN.fullmatch(ln.text):
+            break
+        pieces.append(ln.text)
+        if is_unit_name("".join(pieces)) or ln.forced_break:
+            break
+    if len(pieces) > 1:
+        return len(pieces[0])
+    return max(len(pieces[0]), ONE_LINE_UNIT_LIMIT) if pieces else 1
 
 
 # --------------------------------------------------------------------------- cutting a segment into columns
@@ -330,18 +498,22 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
     cost = 0.0
     if not state.open and state.lines and first.label is None:
         # A new paragraph in a cell that already has text: as unusual as inside a block.
-        cost += 0.3 if state.lines[-1].terminal else 2.0
         if state.last_label is not None:
-            cost += 2.0  # an unnumbered paragraph after numbered items in the same cell is unusual
+            return  # a cell numbers all its paragraphs or none (see `_check_cells`)
+        cost += 0.3 if state.lines[-1].terminal else 2.0
     last_label = state.last_label
     unnumbered_before = bool(state.lines) and state.last_label is None
     for k in range(start, len(lines)):
         ln = lines[k]
         if ln.width > width + OVERFLOW:
             return
+        if ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START:
+            cost += 1.0  # only punctuation hangs past the column's edge
         if k > start:
             prev = lines[k - 1]
             if ln.label is None and not is_full(prev, width):
+                if prev.terminal and last_label is not None:
+                    return  # an unnumbered paragraph after numbered items
                 cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
             elif ln.label is None and prev.terminal:
                 cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
@@ -351,10 +523,12 @@ def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnS
             if last_label is not None and ln.label <= last_label:
                 return
             if unnumbered_before:
-                cost += 2.0  # numbered items after an unnumbered paragraph in one cell are unusual
+                return  # numbered items after an unnumbered paragraph
             expected = 1 if last_label is None else last_label + 1
             if ln.label != expected:
-                cost += 1.0 if (last_label is None and not state.lines) else 0.5
+                if last_label is None:
+                    return  # a cell numbers its items from 1
+                cost += 0.5
             last_label = ln.label
         elif k == start or lines[k - 1].label is not None or last_label is None:
             unnumbered_before = unnumbered_before or last_label is None
@@ -542,13 +716,20 @@ def _page_heights(segments: list[Segment], heights: list[int], length: int) -> d
     return forced
 
 
-def _width_candidates(lines: list[TextLine]) -> list[float]:
-    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
+def _width_histogram(lines: list[TextLine], unit_limit: int = 1) -> dict[float, int]:
     counts: dict[float, int] = {}
     for ln in lines:
-        # A merged line (spaces, or an item number inside) measures no single column.
-        if not ln.terminal and ln.width >= 2 and " " not in ln.text and not MERGED_LABEL.search(ln.text):
+        # A merged line (spaces, or an item number inside) measures no single column, nor does a
+        # piece of a unit name.
+        if (not ln.terminal and ln.width >= 2 and " " not in ln.text and not ln.cuts and not MERGED_LABEL.search(ln.text)
+                and not is_unit_piece(ln, unit_limit)):
             counts[ln.width] = counts.get(ln.width, 0) + 1
+    return counts
+
+
+def _width_candidates(lines: list[TextLine], unit_limit: int = 1) -> list[float]:
+    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
+    counts = _width_histogram(lines, unit_limit)
     threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()
                    if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
@@ -560,6 +741,21 @@ def _width_candidates(lines: list[TextLine]) -> list[float]:
         else:
             merged.append(w)
     return merged
+
+
+LOOSE_SHARE = 0.02
+LOOSE_MAX = 6
+
+
+def _loose_width_candidates(lines: list[TextLine], unit_limit: int) -> list[float]:
+    """More column widths, for a table the first ones cannot read: a column one cell narrower
+    than another hides in the other's lines that kinsoku left a cell short, so every width that
+    a fair share of the lines reach is a candidate."""
+    counts = _width_histogram(lines, unit_limit)
+    floor = max(2, LOOSE_SHARE * sum(counts.values()))
+    peaks = [w for w, n in counts.items()
+             if n >= floor and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)]
+    return sorted(sorted(peaks, key=lambda w: -counts[w])[:LOOSE_MAX])
 
 
 # --------------------------------------------------------------------------- measures
@@ -602,13 +798,21 @@ def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple
 EXHAUSTIVE_LIMIT = 16
 
 
-def _best_widths(segments: list[Segment], candidates: list[float],
-                 n_columns: int) -> tuple[float, list[float], list[_Row]] | None:
+def _best_widths(segments: list[Segment], candidates: list[float], n_columns: int,
+                 start: list[float] | None = None) -> tuple[float, list[float], list[_Row]] | None:
     """The assignment of candidate widths to columns that reads the table at least cost.
 
-    Few combinations are tried exhaustively; many by coordinate descent from the widest reading.
+    Few combinations are tried exhaustively; many by coordinate descent from `start` (a reading
+    already found), else from the widest reading.
     """
+    seen: dict[tuple[float, ...], tuple[float, list[float], list[_Row]]] = {}
+
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
+        if widths not in seen:
+            seen[widths] = _score(widths)
+        return seen[widths]
+
+    def _score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
         cost, rows, heights = _decode(segments, list(widths))
         if cost == INF:
             return cost, list(widths), rows
@@ -630,7 +834,7 @@ def _best_widths(segments: list[Segment], candidates: list[float],
     if len(candidates) ** n_columns <= EXHAUSTIVE_LIMIT:
         scored = [score(w) for w in itertools.product(candidates, repeat=n_columns)]
     else:
-        current = score(tuple([max(candidates)] * n_columns))
+        current = score(tuple(start) if start else tuple([max(candidates)] * n_columns))
         scored = [current]
         improved = True
         while improved:
@@ -650,20 +854,40 @@ def _best_widths(segments: list[Segment], candidates: list[float],
 def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     """The tidy unit x phase x measure table from the broken text of an annex."""
     prepared = _prepare(lines)
+    _refuse_row_order(prepared, source)
     phases, body_at = _parse_header(prepared, source)
     body = prepared[body_at:]
     if not body:
         raise SourceError(source, "annex table has a header but no rows")
-    # Footer lines (just above a page number) are wide: keep them out of the width estimate.
-    near_footer = {k - d for k, ln in enumerate(body) if PAGE_NUMBER.match(normalize_key(ln.text)) for d in range(FOOTER_DEPTH + 1)}
-    column_lines = [ln for k, ln in enumerate(body) if k not in near_footer]
-    candidates = _width_candidates(column_lines) or [max(ln.width for ln in column_lines)]
+    body = _compact(body)
+    # Footer and running-head lines (around a page number) are wide, and merged lines measure no
+    # single column: keep them out of the width estimate.
+    near_footer = {k + d for k, ln in enumerate(body) if _is_page_number(ln)
+                   for d in range(-FOOTER_DEPTH, HEADER_DEPTH + 1)}
+    column_lines = [ln for k, ln in enumerate(body) if k not in near_footer and not ln.merged] or body
+    unit_limit = _unit_limit(body)
+    candidates = _width_candidates(column_lines, unit_limit) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
-    body, merged = _expand_merged(body, widest)
+    loose = _loose_width_candidates(column_lines, unit_limit)
+    # A wide gap between two words is read as justification first; where no reading of the table
+    # then exists, as the gap between two merged column lines.
+    for cut_gaps in (False, True):
+        expanded, merged = _expand_merged(body, widest, cut_gaps)
+        if cut_gaps and not any(ln.cuts for ln in body):
+            break
+        segments = _segments(expanded, unit_limit)
+        best = _best_widths(segments, candidates, len(phases))
+        if loose and loose != candidates:
+            # The first candidates can read a table wrongly at a cost the right widths beat.
+            other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
+                                 start=best[1] if best else None)
+            if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
+                best = other
+        if best is not None:
+            break
+    body = expanded
     issues += merged
-    segments = _segments(body)
-    best = _best_widths(segments, candidates, len(phases))
     if best is None:
         where = segments[0].lines[0].lineno if segments and segments[0].lines else body[0].lineno
         raise SourceError(source, f"annex table from line {where} cannot be rebuilt into {len(phases)} columns")
@@ -674,7 +898,10 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
             line = row.unit_lines[0].lineno if row.unit_lines else body[0].lineno
             raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
     _check_complete(rows, phases, source)
+    _check_paragraph_ends(rows, phases, widths, source)
+    _check_cell_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
+    _check_cells(measures, source)
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
 
 
@@ -687,6 +914,69 @@ def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
     for p, phase in enumerate(phases):
         if not any(row.columns[p].lines for row in rows):
             raise SourceError(source, f"annex column {phase} has no text in any row: a column is missing")
+
+
+ROW_ORDER_SHARE = 0.25
+
+
+def _column_gaps(line: TextLine) -> int:
+    pieces = _line_pieces(line.text)
+    return len(pieces) - 1 + sum(len(cuts) for _, cuts, _ in pieces)
+
+
+def _refuse_row_order(lines: list[TextLine], source: str) -> None:
+    """Text copied line by line across the page (each line runs through every column, as a copy
+    of the visible lines gives) is not the column-after-column text this rebuild inverts: where a
+    column has no line at some height nothing marks it, so the cells cannot be told apart."""
+    across = [ln for ln in lines if _column_gaps(ln) >= 2]
+    if len(lines) >= 10 and len(across) > ROW_ORDER_SHARE * len(lines):
+        raise SourceError(source, f"annex table from line {across[0].lineno} is copied row by row, each line "
+                                  "across all columns: its cells cannot be told apart in text; read the PDF itself "
+                                  "or a copy in content order")
+
+
+def _check_cell_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
+    """Nothing marks an empty cell in text copied column after column, so the cut between its
+    neighbours is not sure; nor is a cell whose numbered item stops mid-sentence at the column's
+    edge (the rest went to another cell)."""
+    for row in rows:
+        unit = "".join(ln.text for ln in row.unit_lines)
+        line = row.unit_lines[0].lineno if row.unit_lines else 0
+        for phase, state, width in zip(phases, row.columns, widths):
+            if not state.lines:
+                raise SourceError(source, f"annex cell {unit} / {phase} at line {line} reads empty: where its "
+                                          "neighbours are cut is not sure")
+            if state.last_label is not None and _ends_open(state.lines[-1], width):
+                raise SourceError(source, f"annex cell {unit} / {phase} at line {state.lines[-1].lineno} ends "
+                                          "mid-sentence at the column's edge: where it is cut is not sure")
+
+
+def _check_paragraph_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
+    """In a cell of unnumbered paragraphs, a sentence that ends at the column's edge may end its
+    paragraph or go on with the next sentence: the text cannot tell, so the rebuild does not guess."""
+    for row in rows:
+        for phase, state, width in zip(phases, row.columns, widths):
+            if any(ln.label is not None for ln in state.lines):
+                continue  # a numbered cell opens every paragraph with its number
+            for a, b in zip(state.lines, state.lines[1:]):
+                if a.terminal and is_full(a, width):
+                    unit = "".join(ln.text for ln in row.unit_lines)
+                    raise SourceError(source, f"annex cell {unit} / {phase} at line {a.lineno}: a sentence ends at "
+                                              "the column's edge; whether a new paragraph starts there is not sure")
+
+
+def _check_cells(measures: list[AnnexMeasure], source: str) -> None:
+    """A cell numbers its items from 1, or holds unnumbered paragraphs only. A rebuilt cell that
+    does neither has text from the next or the previous cell: the column cut is not sure."""
+    for _, group in itertools.groupby(measures, key=lambda m: (m.unit_order, m.phase_order)):
+        cell = list(group)
+        labels = [m.label for m in cell]
+        where = f"annex cell {cell[0].unit} / {cell[0].phase} at line {cell[0].line_start}"
+        if any(labels) and not all(labels):
+            raise SourceError(source, f"{where} mixes numbered and unnumbered paragraphs: "
+                                      "where its column ends is not sure")
+        if labels[0] and int(labels[0]) != 1:
+            raise SourceError(source, f"{where} starts at item {labels[0]}: where its column starts is not sure")
 
 
 def _empty_cells(rows: list[_Row], phases: list[str]) -> list[QualityIssue]:

@@ -120,6 +120,44 @@ def decode_text(data: bytes, path: Path) -> str:
     raise SourceError(path, f"cannot be decoded as text (tried {', '.join(TEXT_ENCODINGS)})")
 
 
+# Line breaks as str.splitlines counts them, so line numbers are those of any text editor.
+LINE_BREAK = re.compile(r"(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])")
+# Page furniture that an extractor glues to the next page's first line when it joins pages.
+GLUED_PAGE_NUMBER = re.compile(r"^\s*([—–\-－]\s*\d{1,4}\s*[—–\-－]|第\s*\d+\s*页\s*共\s*\d+\s*页)(?=\S)")
+# The reference line to the annex (附件：title) with the annex's own heading glued on.
+GLUED_ANNEX_HEADING = re.compile(r"^(\s*附件\s*\d*\s*[:：].+?)(附件\s*\d*)\s*$")
+
+
+def text_lines(text: str) -> list[Line]:
+    """The lines of a text file, numbered as an editor numbers them.
+
+    Text copied out of a PDF marks page breaks with form feeds when the extractor writes them:
+    the lines then carry their page. Page furniture or an annex heading glued onto a line by an
+    extractor that joins pages without a break is put back on a line of its own (same number).
+    """
+    parts = LINE_BREAK.split(text)
+    if parts and parts[-1] == "":
+        parts.pop()  # a final line break ends the last line, it does not open another
+    paged = "\f" in text
+    page = 1
+    lines: list[Line] = []
+    for k in range(0, len(parts), 2):
+        number = k // 2 + 1
+        for piece in _unglue(parts[k]):
+            lines.append(Line(piece, number, page if paged else None))
+        if k + 1 < len(parts) and parts[k + 1] == "\f":
+            page += 1
+    return lines
+
+
+def _unglue(text: str) -> list[str]:
+    if (m := GLUED_PAGE_NUMBER.match(text)) is not None:
+        return [m.group(1), text[m.end():]]
+    if (m := GLUED_ANNEX_HEADING.match(text)) is not None:
+        return [m.group(1), m.group(2)]
+    return [text]
+
+
 def read_source(path: Path, raw_dir: Path | None = None, stem: str | None = None) -> Source:
     """Read one file; `stem` is its document id as given by `source_stems` over the whole folder."""
     if not path.exists():
@@ -129,8 +167,7 @@ def read_source(path: Path, raw_dir: Path | None = None, stem: str | None = None
         raise SourceError(path, "file is empty")
     fmt = sniff_format(data)
     if fmt == "txt":
-        text = decode_text(data, path)
-        lines = [Line(t, i) for i, t in enumerate(text.splitlines(), start=1)]
+        lines = text_lines(decode_text(data, path))
     else:
         from pipeline.readers import read_lines
         lines = read_lines(fmt, data, path)

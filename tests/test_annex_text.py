@@ -116,3 +116,80 @@ def test_share_of_paged_layouts_rebuilt_exactly():
     share = EXACT_SHARE["exact"] / EXACT_SHARE["total"]
     print(f"paged layouts rebuilt exactly: {EXACT_SHARE['exact']}/{EXACT_SHARE['total']} = {share:.1%}")
     assert share >= 0.85
+
+
+# --------------------------------------------------------------------------- text copied out of real PDFs
+# Small annexes rendered by LibreOffice and copied out in content-stream order (pypdfium2), each with
+# the table it was drawn from: a two-character unit column with `— n —` footers and no page breaks
+# marked; a one-character unit column with form feeds, `第 n 页 共 m 页` footers, a running head, other
+# phases and half-width punctuation; justified lines (a space between characters) in a three-character
+# unit column with long unit names. The row-by-row copy (pdfplumber) of the first must be refused.
+
+TEXT_COPIES = Path(__file__).parent / "fixtures" / "annex_text"
+CONTENT_ORDER = sorted(TEXT_COPIES.glob("pdfium-*.txt"))
+
+
+@pytest.mark.parametrize("path", CONTENT_ORDER, ids=[p.stem for p in CONTENT_ORDER])
+def test_rebuild_of_a_content_order_copy_of_a_real_pdf(path):
+    from pipeline.sources import text_lines
+    truth = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    table = TidyTable(truth["phases"], [(unit, [[tuple(m) for m in cell] for cell in cells]) for unit, cells in truth["rows"]])
+    rebuilt = rebuild_annex(text_lines(path.read_text(encoding="utf-8")), path.name)
+    assert rebuilt.phases == truth["phases"]
+    assert rows_of(rebuilt) == table.measures()
+
+
+def test_a_row_by_row_copy_is_refused_naming_its_shape():
+    from pipeline.sources import text_lines
+    path = TEXT_COPIES / "plumber-row-order.txt"
+    with pytest.raises(SourceError, match=r"plumber-row-order.txt: annex table from line \d+ is copied row by row"):
+        rebuild_annex(text_lines(path.read_text(encoding="utf-8")), path.name)
+
+
+def test_text_lines_keep_editor_numbering_pages_from_form_feeds_and_unglue_furniture():
+    from pipeline.sources import text_lines
+    lines = text_lines("正文。\r\n附件：重点任务推进表附件\r\n重点任务推进表\f— 3 —续行\f第 4 页 共 9 页附件\n")
+    assert [(ln.text, ln.lineno, ln.page) for ln in lines] == [
+        ("正文。", 1, 1), ("附件：重点任务推进表", 2, 1), ("附件", 2, 1), ("重点任务推进表", 3, 1),
+        ("— 3 —", 4, 2), ("续行", 4, 2), ("第 4 页 共 9 页", 5, 3), ("附件", 5, 3)]
+    assert all(ln.page is None for ln in text_lines("a\nb\n"))
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("与 的 打 拐 工 作 机 制 ， 建", ["与的打拐工作机制，建"]),  # justified: spread characters
+    ("3.严格落实侦办 拐 卖 儿 童 犯 罪", ["3.严格落实侦办拐卖儿童犯罪"]),
+    ("2. 认 真 开 展 失 踪 人", ["2.认真开展失踪人"]),
+    ("2.抓好 12355 青少年服", ["2.抓好 12355 青少年服"]),  # Latin text keeps its spaces
+    ("市妇联 1.加强宣传", ["市妇联", "1.加强宣传"]),  # an item number opens a column line
+    ("市 强化反拐和防性侵宣传", ["市强化反拐和防性侵宣传"]),  # a wide gap is cut only where needed
+])
+def test_line_pieces_drop_justification_and_cut_before_item_numbers(text, pieces):
+    from pipeline.annex_text import _line_pieces
+    assert [p for p, _, _ in _line_pieces(text)] == pieces
+
+
+def test_a_justified_line_reads_as_wrapped():
+    from pipeline.annex_text import TextLine, _compact, is_full
+    line = _compact([TextLine("活 动 ， 结 合 “ 就 业 援 助", 1, None)])[0]
+    assert line.text == "活动，结合“就业援助" and line.justified and is_full(line, 13.0)
+
+
+@pytest.mark.parametrize("header, phases", [
+    (["单位 重点任务 年度推进举措", "2022 2023-2029 2030"], ["重点任务", "2022", "2023-2029", "2030"]),
+    (["责", "任", "单", "位", "主要任务 2024 年 2025—2027 年 2028 年"], ["主要任务", "2024年", "2025—2027年", "2028年"]),
+    (["牵头单", "位", "重点任务", "年度推进举措", "2022 2023-2029 2030"], ["重点任务", "2022", "2023-2029", "2030"]),
+])
+def test_header_cells_sharing_lines_and_other_labels(header, phases):
+    from pipeline.annex_text import _parse_header, _prepare
+    lines = _prepare(as_lines(["附件", "重点任务推进表", *header, "市公", "安局", "1.加强。"]))
+    assert _parse_header(lines, "sim") == (phases, 2 + len(header))
+
+
+def test_linear_and_broken_layouts_are_told_apart_by_wrapped_lines():
+    from pipeline.annex import is_broken_layout
+    linear = ["附件", "重点任务推进表", "单位", "重点任务", "2022", "团市委", "1.加强宣传教育工作。",
+              "2.开展专项行动。", "市妇联", "1.关爱留守儿童。", "做好总结、宣传等工作"]
+    broken = ["附件", "重点任务推进表", "单位 重点任务 2022", "团市委", "1.加强宣传教育", "工作。",
+              "2.开展专项行", "动。", "市妇联", "1.关爱留守儿", "童。", "做好总结、宣", "传等工作"]
+    assert not is_broken_layout(as_lines(linear))
+    assert is_broken_layout(as_lines(broken))
