@@ -131,10 +131,20 @@ def resolve_versions(run: CorpusRun) -> set[str]:
     another was published is named too."""
     from pipeline.versions import choose, group_readings, twin_entry, unread_twins
 
+    from pipeline.annex import unconfirmed
+    from pipeline.versions import METHOD_ORDER
+
     published: set[str] = set()
     readings = [r for res in run.results if not res.error for r in res.readings]
+    rebuilt = METHOD_ORDER.index("rebuilt")
+    clean = [list(r.measures) for r in readings if r.structure[0] < rebuilt and r.annex.status == "complete"]
     for members in group_readings(readings):
         best = choose(members)
+        if best.structure[0] == rebuilt and best.annex.status == "complete":
+            error = unconfirmed(best.source_file, best.kind, best.measures, clean)
+            if error is not None:
+                run.problems.append(f"{error} (skipped)")
+                continue
         if len(members) > 1:
             entry = twin_entry(members, best)
             run.twins.append(entry.as_dict())

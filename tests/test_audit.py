@@ -162,7 +162,8 @@ def run_all(raw: Path, out: Path) -> subprocess.CompletedProcess:
 def placeholder_run(tmp_path_factory):
     """The issued notice and a copy whose annex is replaced by a placeholder line."""
     raw = tmp_path_factory.mktemp("raw")
-    (raw / "notice.txt").write_text(NOTICE, encoding="utf-8")
+    # The notice as its Word file: a table rebuilt from broken text alone is not published.
+    shutil.copy(ROOT / "tests" / "fixtures" / "luan-2022-49-issued-notice.docx", raw / "notice.docx")
     # Another number: a file of the same number and date would be the same version, read from the notice.
     head = NOTICE[:NOTICE.index(" 附件\n")].replace("〕49号", "〕50号")
     (raw / "revision.txt").write_text(head + " 附件\n（重点任务推进表另见扫描件）\n", encoding="utf-8")
