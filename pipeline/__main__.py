@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.sources import collect_problems
+from pipeline.problems import collect_problems
 from pipeline.summary import print_summary, write_problems
 
 # Exit statuses: 0 every source and annex read, every scope of the audit compared; 1 something was
