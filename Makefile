@@ -20,14 +20,19 @@ define stage
 $(PIPELINE) $(1) --raw "$(RAW)" --out "$(DATA)" || [ $$? -eq 1 ]
 endef
 
+# The data flows one way: raw/ -> documents, clauses, annex, consultation (the parsing stages, the
+# only ones that read raw/) -> tags, changes (read the published datasets) -> site -> datapackage.
 # Every source file in the raw folder; README files there are documentation, not sources.
 RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
-# Which file of a plan version held by several files is published depends on how its annex and
-# outline read (pipeline/versions.py), so every stage that loads the sources depends on those readers.
-CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/consultation_page.py \
-        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py) \
-        pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
-STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
+# What every stage runs in: the command line, the shared records, problems and table writing.
+RUNNER := pipeline/__main__.py pipeline/errors.py pipeline/problems.py pipeline/summary.py pipeline/records.py \
+          pipeline/tables.py pipeline/textnorm.py
+# Reading the sources. Which file of a plan version held by several files is published depends on how
+# its annex and outline read (pipeline/versions.py), so every parsing stage depends on those parsers.
+PARSE := $(RUNNER) pipeline/sources.py pipeline/load.py pipeline/memo.py pipeline/notice.py \
+         pipeline/consultation_page.py pipeline/plan.py pipeline/unitnames.py $(wildcard pipeline/readers/*.py) \
+         pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
+STAGE_INPUTS := $(RAW_FILES) $(PARSE) | $(INSTALLED)
 
 # Every stage also records the problems it met, for the summary that ends `make all`.
 PROBLEMS := $(DATA)/quality/problems
@@ -79,12 +84,12 @@ $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 	@echo "== consultation: facts of the public consultation"
 	$(call stage,consultation)
 
-$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(ANNEX_CODE) pipeline/clauses.py $(STAGE_INPUTS)
+# The derived stages read the published datasets, never the sources: they rerun when those change.
+$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(RUNNER) | $(INSTALLED)
 	@echo "== tags: links, 4P and target groups of every clause and measure"
 	$(call stage,tags)
 
-# The audit reads the upstream datasets, not the sources: it reruns when they change.
-$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(CORE) | $(INSTALLED)
+$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/plan.py pipeline/notice.py pipeline/tags.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(RUNNER) | $(INSTALLED)
 	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
 	$(call stage,changes)
 
@@ -94,7 +99,7 @@ $(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers
 	$(call stage,datadict)
 
 # The site reads the published datasets (never the sources): it reruns when they change.
-$(SITE) &: pipeline/site.py pipeline/changes.py pipeline/tables.py pipeline/errors.py pipeline/__main__.py $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
+$(SITE) &: pipeline/site.py pipeline/changes.py $(RUNNER) $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
 	@echo "== site: $(DATA)/site/index.html"
 	$(call stage,site)
 
