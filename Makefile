@@ -15,9 +15,18 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PIPELINE := $(PYTHON) -m pipeline
-# Exit status 1 means some sources were skipped (named on stderr) and the rest processed: go on.
+# `make` decides from the prerequisites below which stages are out of date; a stage's recipe only
+# marks it due, and `data` (or `all`) then runs every due stage, and every stage that reads what
+# they write, in one process (`python -m pipeline run`): each source is read and parsed once and
+# each library loaded once, instead of once per stage. A run that fails leaves its stages out of
+# date for the next `make`.
+DUE := $(DATA)/.due
 define stage
-$(PIPELINE) $(1) --raw "$(RAW)" --out "$(DATA)" || [ $$? -eq 1 ]
+@mkdir -p "$(DATA)" && echo $(1) >> "$(DUE)"
+endef
+# Exit status 1 means some sources were skipped (named on stderr) and the rest processed: go on.
+define run_due
+$(PIPELINE) run --due "$(DUE)" --raw "$(RAW)" --out "$(DATA)"
 endef
 
 # The data flows one way: raw/ -> documents, clauses, annex, consultation (the parsing stages, the
@@ -44,6 +53,7 @@ TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv $(PROBLEMS)/tags.json
 CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv $(PROBLEMS)/changes.json
 DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
 SITE := $(DATA)/site/index.html $(PROBLEMS)/site.json
+OUTPUTS := $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) $(SITE)
 
 .PHONY: help all data summary venv test bench rebuild-share readme fixtures clean clean-data
 
@@ -52,8 +62,8 @@ help: ## list the targets
 
 # The stages go on past a skipped source (exit status 1); the summary then says what was read and
 # skipped, and exits 1 when anything was, so that `make all` itself fails after writing everything it could.
-all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage, print the summary
-	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
+all: $(INSTALLED) $(OUTPUTS) ## create the virtualenv, install pinned dependencies, run every stage, print the summary
+	@$(run_due) --summary
 
 venv: $(INSTALLED) ## create .venv with the pinned dependencies
 
@@ -64,49 +74,42 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) $(SITE) ## run every stage (only what changed)
+data: $(OUTPUTS) ## run every stage (only what changed)
+	@if [ -s "$(DUE)" ]; then $(run_due) || [ $$? -eq 1 ]; fi
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
-	@echo "== documents: every document in $(RAW)"
 	$(call stage,documents)
 
 $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
-	@echo "== clauses: outline and responsibilities of each plan version"
 	$(call stage,clauses)
 
 ANNEX_CODE := pipeline/annex.py pipeline/annex_status.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
 
 $(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
-	@echo "== annex: rebuild the 重点任务推进表"
 	$(call stage,annex)
 
 $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
-	@echo "== consultation: facts of the public consultation"
 	$(call stage,consultation)
 
 # The derived stages read the published datasets, never the sources: they rerun when those change.
 $(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(RUNNER) | $(INSTALLED)
-	@echo "== tags: links, 4P and target groups of every clause and measure"
 	$(call stage,tags)
 
 $(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/plan.py pipeline/notice.py pipeline/tags.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(RUNNER) | $(INSTALLED)
-	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
 $(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
-	@echo "== datadict: $(DATA)/datapackage.json"
 	$(call stage,datadict)
 
 # The site reads the published datasets (never the sources): it reruns when they change.
 $(SITE) &: pipeline/site.py pipeline/changes.py $(RUNNER) $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
-	@echo "== site: $(DATA)/site/index.html"
 	$(call stage,site)
 
 summary: | $(INSTALLED) ## what the last run read and skipped (exit status 1 if anything was)
 	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
-readme: $(DATAPACKAGE) ## render the data dictionary into README.md
+readme: data ## render the data dictionary into README.md
 	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md
 
 fixtures: | $(INSTALLED) ## rewrite the DOCX/PDF test fixtures from raw/ (needs LibreOffice; they are committed)

@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 import pipeline.sources as sources
-from pipeline.__main__ import main
+from pipeline.__main__ import INPUTS, main, with_downstream
 from pipeline.load import load_documents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,3 +116,47 @@ def test_a_changed_source_is_read_again(tmp_path):
     assert second[0] is not first[0]
     assert second[0].source.sha256 != first[0].source.sha256
     assert "合肥市" in "".join(ln.text for ln in second[0].lines)
+
+
+# --------------------------------------------------------------------------- the Makefile says the same
+
+MAKE_GROUPS = {"DOCUMENTS": "documents", "CLAUSES": "clauses", "ANNEX": "annex", "CONSULTATION": "consultation",
+               "TAGS": "tags", "CHANGES": "changes", "DATAPACKAGE": "datadict", "SITE": "site"}
+
+
+def makefile_inputs() -> dict[str, set[str]]:
+    """Stage -> what its Makefile rule reads: 'raw' (the source files) or the stages whose outputs
+    are among its prerequisites."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    variables = dict(re.findall(r"^([A-Z_]+) :?= (.*)$", text, flags=re.M))
+    writes = {f: MAKE_GROUPS[v] for v in MAKE_GROUPS for f in variables[v].split()}
+    inputs: dict[str, set[str]] = {}
+    for group, prereqs in re.findall(r"^\$\(([A-Z]+)\) &: (.*)$", text, flags=re.M):
+        found: set[str] = set()
+        for word in prereqs.split("|")[0].split():
+            if word in ("$(STAGE_INPUTS)", "$(RAW_FILES)"):
+                found.add("raw")
+            elif word.startswith("$(") and word[2:-1] in MAKE_GROUPS:
+                found.add(MAKE_GROUPS[word[2:-1]])
+            elif word in writes:
+                found.add(writes[word])
+        inputs[MAKE_GROUPS[group]] = found
+    return inputs
+
+
+def test_the_makefile_declares_the_real_flow():
+    assert makefile_inputs() == {stage: set(reads) for stage, reads in INPUTS.items()}
+
+
+def test_run_takes_the_stages_downstream():
+    assert with_downstream(["clauses"]) == ["clauses", "tags", "changes", "site"]
+    assert with_downstream(["tags"]) == ["tags"]
+    assert with_downstream(["documents", "datadict"]) == ["documents", "changes", "datadict", "site"]
+
+
+def test_run_refuses_an_unknown_stage_and_clears_the_marks(tmp_path, capsys):
+    due = tmp_path / ".due"
+    due.write_text("nonsense\n", encoding="utf-8")
+    assert main(["run", "--due", str(due), "--raw", str(ROOT / "raw"), "--out", str(tmp_path)]) == 2
+    assert "unknown stage(s) nonsense" in capsys.readouterr().err
+    assert not due.exists()
