@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -81,6 +81,11 @@ class RuleSet:
     rules: tuple[TagRule, ...]
     dictionary: tuple[str, ...]  # every word added to jieba: terms and segmentation-only words
     titles: dict[str, str]
+
+    @cached_property
+    def index(self) -> dict[str, list[TagRule]]:
+        """term -> the rules it triggers; built once per rule set (every record is looked up in it)."""
+        return self.term_index()
 
     def term_index(self) -> dict[str, list[TagRule]]:
         index: dict[str, list[TagRule]] = {}
@@ -194,7 +199,7 @@ class TagHit:
 def tag_text(text: str, rules: RuleSet | None = None) -> list[TagHit]:
     """Every tag whose terms occur among the tokens of `text`, in rule-file order."""
     rules = rules or load_rules()
-    index = rules.term_index()
+    index = rules.index
     found: dict[TagRule, dict[str, None]] = {}
     for token in tokenize(text, rules):
         for rule in index.get(token, ()):

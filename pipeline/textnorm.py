@@ -16,6 +16,8 @@ _WHITESPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
 
 
+# Parsers compare the same short strings (item numbers, unit names, headings) over and over.
+@lru_cache(maxsize=1 << 14)
 def normalize_key(text: str) -> str:
     """Comparison key: NFKC folded, all whitespace removed."""
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
