@@ -19,7 +19,8 @@ PIPELINE := $(PYTHON) -m pipeline
 # marks it due, and `data` (or `all`) then runs every due stage, and every stage that reads what
 # they write, in one process (`python -m pipeline run`): each source is read and parsed once and
 # each library loaded once, instead of once per stage. A run that fails leaves its stages out of
-# date for the next `make`.
+# date for the next `make`. Ask for `data` or `all` (a stage's own outputs alone: `python -m pipeline
+# run STAGE`, which runs the stages that read them as well).
 DUE := $(DATA)/.due
 define stage
 @mkdir -p "$(DATA)" && echo $(1) >> "$(DUE)"
