@@ -15,19 +15,34 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PIPELINE := $(PYTHON) -m pipeline
-# Exit status 1 means some sources were skipped (named on stderr) and the rest processed: go on.
+# `make` decides from the prerequisites below which stages are out of date; a stage's recipe only
+# marks it due, and `data` (or `all`) then runs every due stage, and every stage that reads what
+# they write, in one process (`python -m pipeline run`): each source is read and parsed once and
+# each library loaded once, instead of once per stage. A run that fails leaves its stages out of
+# date for the next `make`. Ask for `data` or `all` (a stage's own outputs alone: `python -m pipeline
+# run STAGE`, which runs the stages that read them as well).
+DUE := $(DATA)/.due
 define stage
-$(PIPELINE) $(1) --raw "$(RAW)" --out "$(DATA)" || [ $$? -eq 1 ]
+@mkdir -p "$(DATA)" && echo $(1) >> "$(DUE)"
+endef
+# Exit status 1 means some sources were skipped (named on stderr) and the rest processed: go on.
+define run_due
+$(PIPELINE) run --due "$(DUE)" --raw "$(RAW)" --out "$(DATA)"
 endef
 
+# The data flows one way: raw/ -> documents, clauses, annex, consultation (the parsing stages, the
+# only ones that read raw/) -> tags, changes (read the published datasets) -> site -> datapackage.
 # Every source file in the raw folder; README files there are documentation, not sources.
 RAW_FILES := $(shell find $(RAW) -type f ! -name 'README*' ! -name '.*' 2>/dev/null | LC_ALL=C sort)
-# Which file of a plan version held by several files is published depends on how its annex and
-# outline read (pipeline/versions.py), so every stage that loads the sources depends on those readers.
-CORE := pipeline/__main__.py pipeline/errors.py pipeline/sources.py pipeline/consultation_page.py \
-        pipeline/plan.py pipeline/tables.py pipeline/textnorm.py $(wildcard pipeline/readers/*.py) \
-        pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
-STAGE_INPUTS := $(RAW_FILES) $(CORE) | $(INSTALLED)
+# What every stage runs in: the command line, the shared records, problems and table writing.
+RUNNER := pipeline/__main__.py pipeline/errors.py pipeline/problems.py pipeline/summary.py pipeline/records.py \
+          pipeline/tables.py pipeline/textnorm.py
+# Reading the sources. Which file of a plan version held by several files is published depends on how
+# its annex and outline read (pipeline/versions.py), so every parsing stage depends on those parsers.
+PARSE := $(RUNNER) pipeline/sources.py pipeline/load.py pipeline/memo.py pipeline/notice.py \
+         pipeline/consultation_page.py pipeline/plan.py pipeline/unitnames.py $(wildcard pipeline/readers/*.py) \
+         pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
+STAGE_INPUTS := $(RAW_FILES) $(PARSE) | $(INSTALLED)
 
 # Every stage also records the problems it met, for the summary that ends `make all`.
 PROBLEMS := $(DATA)/quality/problems
@@ -39,6 +54,7 @@ TAGS := $(DATA)/tags.parquet $(DATA)/tags.csv $(PROBLEMS)/tags.json
 CHANGES := $(DATA)/changes.parquet $(DATA)/changes.csv $(DATA)/comparisons.parquet $(DATA)/comparisons.csv $(DATA)/measure_history.parquet $(DATA)/measure_history.csv $(PROBLEMS)/changes.json
 DATAPACKAGE := $(DATA)/datapackage.json $(PROBLEMS)/datadict.json
 SITE := $(DATA)/site/index.html $(PROBLEMS)/site.json
+OUTPUTS := $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) $(SITE)
 
 .PHONY: help all data summary venv test bench rebuild-share render-share readme fixtures clean clean-data
 
@@ -47,8 +63,8 @@ help: ## list the targets
 
 # The stages go on past a skipped source (exit status 1); the summary then says what was read and
 # skipped, and exits 1 when anything was, so that `make all` itself fails after writing everything it could.
-all: $(INSTALLED) data ## create the virtualenv, install pinned dependencies, run every stage, print the summary
-	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
+all: $(INSTALLED) $(OUTPUTS) ## create the virtualenv, install pinned dependencies, run every stage, print the summary
+	@$(run_due) --summary
 
 venv: $(INSTALLED) ## create .venv with the pinned dependencies
 
@@ -59,49 +75,42 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-data: $(DOCUMENTS) $(CLAUSES) $(ANNEX) $(CONSULTATION) $(TAGS) $(CHANGES) $(DATAPACKAGE) $(SITE) ## run every stage (only what changed)
+data: $(OUTPUTS) ## run every stage (only what changed)
+	@if [ -s "$(DUE)" ]; then $(run_due) || [ $$? -eq 1 ]; fi
 
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
-	@echo "== documents: every document in $(RAW)"
 	$(call stage,documents)
 
 $(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
-	@echo "== clauses: outline and responsibilities of each plan version"
 	$(call stage,clauses)
 
 ANNEX_CODE := pipeline/annex.py pipeline/annex_status.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
 
 $(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
-	@echo "== annex: rebuild the 重点任务推进表"
 	$(call stage,annex)
 
 $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
-	@echo "== consultation: facts of the public consultation"
 	$(call stage,consultation)
 
-$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(ANNEX_CODE) pipeline/clauses.py $(STAGE_INPUTS)
-	@echo "== tags: links, 4P and target groups of every clause and measure"
+# The derived stages read the published datasets, never the sources: they rerun when those change.
+$(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(RUNNER) | $(INSTALLED)
 	$(call stage,tags)
 
-# The audit reads the upstream datasets, not the sources: it reruns when they change.
-$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(CORE) | $(INSTALLED)
-	@echo "== changes: audit consecutive plan versions, reports in $(DATA)/reports"
+$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/plan.py pipeline/notice.py pipeline/tags.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(RUNNER) | $(INSTALLED)
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
 $(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
-	@echo "== datadict: $(DATA)/datapackage.json"
 	$(call stage,datadict)
 
 # The site reads the published datasets (never the sources): it reruns when they change.
-$(SITE) &: pipeline/site.py pipeline/changes.py pipeline/tables.py pipeline/errors.py pipeline/__main__.py $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
-	@echo "== site: $(DATA)/site/index.html"
+$(SITE) &: pipeline/site.py pipeline/changes.py $(RUNNER) $(DATA)/documents.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(DATA)/quality/annex_quality.json $(CHANGES) | $(INSTALLED)
 	$(call stage,site)
 
 summary: | $(INSTALLED) ## what the last run read and skipped (exit status 1 if anything was)
 	@$(PIPELINE) summary --raw "$(RAW)" --out "$(DATA)"
 
-readme: $(DATAPACKAGE) ## render the data dictionary into README.md
+readme: data ## render the data dictionary into README.md
 	$(PYTHON) -m pipeline.datadict --out $(DATA) --readme README.md
 
 fixtures: | $(INSTALLED) ## rewrite the DOCX/PDF test fixtures from raw/ (needs LibreOffice; they are committed)

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 
 from pipeline.errors import PipelineError
-from pipeline.sources import collect_problems
+from pipeline.problems import collect_problems
 from pipeline.summary import print_summary, write_problems
 
 # Exit statuses: 0 every source and annex read, every scope of the audit compared; 1 something was
@@ -36,6 +36,35 @@ STAGES: dict[str, tuple[str, str]] = {
     "site": ("pipeline.site", "site/index.html: every plan version's annex as a table, heat maps, quality, change reports"),
 }
 
+# What each stage reads besides its own code: the sources (raw), or the datasets other stages
+# publish. The data flows one way: raw -> documents, clauses, annex, consultation -> tags, changes
+# -> site. The Makefile's prerequisites say the same.
+INPUTS: dict[str, tuple[str, ...]] = {
+    "documents": ("raw",), "clauses": ("raw",), "annex": ("raw",), "consultation": ("raw",),
+    "tags": ("clauses", "annex"), "changes": ("documents", "clauses", "annex"), "datadict": (),
+    "site": ("documents", "annex", "changes"),
+}
+
+
+def with_downstream(names: list[str]) -> list[str]:
+    """The stages named and every stage that reads what they write, in run order."""
+    due = set(names)
+    for name in STAGES:  # STAGES is in run order: a stage comes after the stages it reads
+        if due & set(INPUTS[name]):
+            due.add(name)
+    return [name for name in STAGES if name in due]
+
+
+def due_stages(path: Path) -> list[str]:
+    """The stages `make` marked as out of date in `path` (one name a line); the file is removed, so
+    that a run that fails leaves its stages out of date for the next `make`."""
+    try:
+        names = path.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return []
+    path.unlink()
+    return names
+
 
 def available_stages() -> list[str]:
     return [name for name, (module, _) in STAGES.items() if importlib.util.find_spec(module) is not None]
@@ -58,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
         p.add_argument("--debug", action="store_true",
                        help="show a traceback on error, and the PDF library's warnings about the files it reads")
+    p = sub.add_parser("run", help="run the stages named (or marked due in --due FILE) and every stage that "
+                                   "reads their outputs, in one process (how `make` runs what is out of date)",
+                       epilog=EXIT_STATUS_HELP)
+    p.add_argument("stages", nargs="*", metavar="STAGE", help=f"stages to run: {', '.join(STAGES)}")
+    p.add_argument("--due", type=Path, help="file of stage names, one a line, to run as well (removed when read)")
+    p.add_argument("--summary", action="store_true", help="print the summary after the stages, as `all` does")
+    p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
+    p.add_argument("--out", type=Path, default=Path("data"), help="output folder (default: data)")
+    p.add_argument("--debug", action="store_true", help="show a traceback on error")
     p = sub.add_parser("summary", help="what the last run read, found and skipped; exit status 1 if anything was "
                                        "skipped (`make all` ends with it)", epilog=EXIT_STATUS_HELP)
     p.add_argument("--raw", type=Path, default=Path("raw"), help="folder of source files (default: raw)")
@@ -93,12 +131,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.debug:
         logging.basicConfig(format="%(name)s: %(message)s")
         logging.getLogger("pdfminer").setLevel(logging.WARNING)
-    names = available_stages() if args.stage == "all" else [args.stage]
+    if args.stage == "run":
+        try:
+            asked = list(args.stages) + (due_stages(args.due) if args.due else [])
+            unknown = sorted(set(asked) - set(STAGES))
+            if unknown:
+                raise PipelineError(f"unknown stage(s) {', '.join(unknown)}; the stages are {', '.join(STAGES)}")
+        except PipelineError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        available = set(available_stages())
+        names = [name for name in with_downstream(asked) if name in available]
+    else:
+        names = available_stages() if args.stage == "all" else [args.stage]
     # Each stage collects its own problems (so that a stage's record does not depend on which ran
     # before it in this process); each is printed once.
     problems: dict[str, None] = {}
     try:
         for name in names:
+            if args.stage == "run":
+                print(f"== {STAGES[name][1]}", flush=True)
             run_stage(name, args.raw, args.out, problems)
     except PipelineError as exc:
         if args.debug:
@@ -110,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     status = EXIT_SOURCES_SKIPPED if problems else 0
-    if args.stage == "all":
+    if args.stage == "all" or (args.stage == "run" and args.summary):
         status = max(status, print_summary(args.raw, args.out, list(STAGES)))
     return status
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,10 @@ from pipeline.annex_model import AnnexMeasure, AnnexTable
 from pipeline.annex_status import ANNEX_STATUS, AnnexRead, absent, read_fully, refused
 from pipeline.plan import split_plan
 from pipeline.errors import SourceError
-from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
+from pipeline.load import load_documents
+from pipeline.memo import by_content
+from pipeline.problems import report_problem
+from pipeline.records import Document, Line, plan_versions
 from pipeline.tables import Column, ForeignKey, TableSpec, write_bytes_atomic, write_tables
 from pipeline.textnorm import normalize_key, phase_key, strip_punctuation
 
@@ -74,6 +77,13 @@ def is_broken_layout(lines: list[Line]) -> bool:
 
 
 def parse_annex(doc: Document) -> ParsedAnnex | None:
+    """The annex of a plan version, read once per process (see pipeline.memo); None when it has none."""
+    parsed = _read_annex(doc)
+    return parsed if parsed is None or parsed.document is doc else replace(parsed, document=doc)
+
+
+@by_content
+def _read_annex(doc: Document) -> ParsedAnnex | None:
     lines = split_plan(doc).annex
     if not any(ln.text.strip() for ln in lines):
         return None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.annex_text import LABEL, is_unit_name
 from pipeline.errors import SourceError
-from pipeline.sources import CellRef, Line
+from pipeline.records import CellRef, Line
 from pipeline.textnorm import join_lines, normalize_key
 
 

@@ -13,7 +13,7 @@ import re
 from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.annex_text import LABEL, is_unit_name
 from pipeline.errors import SourceError
-from pipeline.sources import Line
+from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 
 PERIOD = re.compile(r"\d{4}(\s*[-—–至]\s*\d{4})?(年)?")

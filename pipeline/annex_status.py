@@ -21,7 +21,8 @@ from typing import Any
 
 from pipeline.errors import SourceError
 from pipeline.plan import split_plan
-from pipeline.sources import Document, Line, report_problem
+from pipeline.problems import report_problem
+from pipeline.records import Document, Line
 from pipeline.tables import Column, ForeignKey, TableSpec
 from pipeline.textnorm import normalize_key
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
-from pipeline.sources import Line
+from pipeline.records import Line
 from pipeline.textnorm import display_width, join_lines, normalize_key
 from pipeline.unitnames import UNIT_START, is_unit_name
 

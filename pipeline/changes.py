@@ -36,9 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.annex_status import COMPARABLE, PART_SEPARATOR
-from pipeline.errors import PipelineError
-from pipeline.sources import PLAN_KINDS
-from pipeline.tables import Column, TableSpec, write_bytes_atomic, write_tables
+from pipeline.records import PLAN_KINDS
+from pipeline.tables import Column, TableSpec, read_table, write_bytes_atomic, write_tables
 from pipeline.textnorm import normalize_key, strip_punctuation
 
 DOMAIN_TERMS = Path(__file__).with_name("data") / "domain_terms.txt"
@@ -329,15 +328,6 @@ def _source(row: dict[str, Any]) -> str:
     return f"{row['source_file']}:{row['line_start']}-{row['line_end']}"
 
 
-def _read(out_dir: Path, name: str) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    path = out_dir / f"{name}.parquet"
-    if not path.exists():
-        raise PipelineError(f"{path}: not found; run the stage that writes {name} first")
-    return pq.read_table(path).to_pylist()
-
-
 def _unread_annex(doc: dict[str, Any], status: dict[str, Any] | None) -> str | None:
     """Why the version's annex cannot be compared at all, or None."""
     if status is None:
@@ -354,10 +344,10 @@ def version_order(doc: dict[str, Any]) -> tuple[str, int, str, int]:
 
 
 def load_versions(out_dir: Path) -> list[Version]:
-    documents = _read(out_dir, "documents")
-    clauses = _read(out_dir, "clauses")
-    measures = _read(out_dir, "annex_measures")
-    statuses = {s["doc_id"]: s for s in _read(out_dir, "annex_status")}
+    documents = read_table(out_dir, "documents")
+    clauses = read_table(out_dir, "clauses")
+    measures = read_table(out_dir, "annex_measures")
+    statuses = {s["doc_id"]: s for s in read_table(out_dir, "annex_status")}
     versions = []
     for doc in documents:
         # Another file of a version is cross-checked by the annex stage, never audited as a version.

@@ -10,14 +10,16 @@ to the annex (附件：…) are page furniture, not clause text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.plan import PlanParts, split_plan
-from pipeline.responsibilities import RESPONSIBILITIES, parse_responsibilities
 from pipeline.errors import SourceError
-from pipeline.sources import Document, Line, load_documents, plan_versions, report_problem
+from pipeline.load import load_documents
+from pipeline.memo import by_content
+from pipeline.plan import PlanParts, split_plan
+from pipeline.problems import report_problem
+from pipeline.records import Clause, Document, Line, plan_versions
+from pipeline.responsibilities import RESPONSIBILITIES, parse_responsibilities
 from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
 from pipeline.textnorm import join_lines, normalize_key
 
@@ -30,24 +32,6 @@ OUTLINE = (
 )
 PAGE_FURNITURE = re.compile(r"^[—–\-]\s*\d{1,4}\s*[—–\-]$|^第\s*\d+\s*页")
 ANNEX_REFERENCE = re.compile(r"^附件\s*\d*\s*[:：]")
-
-
-@dataclass(frozen=True)
-class Clause:
-    doc_id: str
-    clause_id: str
-    parent_id: str | None
-    level: int
-    seq: int
-    number: str
-    heading: str
-    text: str
-    text_key: str
-    source_file: str
-    line_start: int
-    line_end: int
-    page_start: int | None
-    page_end: int | None
 
 
 CLAUSES = TableSpec(
@@ -147,9 +131,19 @@ def parse_outline(parts: PlanParts) -> list[Clause]:
     return clauses
 
 
+@by_content
+def _outline_of(doc: Document) -> list[Clause]:
+    return parse_outline(split_plan(doc))
+
+
+def outline_of(doc: Document) -> list[Clause]:
+    """The clauses of a plan version, read once per process (see pipeline.memo)."""
+    return list(_outline_of(doc))
+
+
 def clause_rows(versions: list[Document]) -> list[dict[str, Any]]:
     from dataclasses import asdict
-    return [asdict(c) for doc in versions for c in parse_outline(split_plan(doc))]
+    return [asdict(c) for doc in versions for c in outline_of(doc)]
 
 
 def run(raw_dir: Path, out_dir: Path) -> None:
@@ -157,7 +151,7 @@ def run(raw_dir: Path, out_dir: Path) -> None:
     responsibilities = []
     for doc in plan_versions(load_documents(raw_dir)):
         try:
-            parsed = parse_outline(split_plan(doc))
+            parsed = outline_of(doc)
         except SourceError as error:
             report_problem(error)
             continue

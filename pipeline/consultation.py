@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.sources import CN_DATE, Document, Line, load_documents
+from pipeline.load import load_documents
+from pipeline.notice import CN_DATE
+from pipeline.records import Document, Line
 from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
 from pipeline.textnorm import normalize_key
 

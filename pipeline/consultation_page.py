@@ -11,12 +11,18 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import SourceError
-from pipeline.sources import (CN_DATE, DRAFT_LABEL, Document, Line, Source, iso_date,
-                              parse_notice_header)
+from pipeline.notice import CN_DATE, DRAFT_LABEL, iso_date, parse_notice_header
+from pipeline.records import Document, Line, Source
 from pipeline.textnorm import normalize_key
 
 ATTACHMENT_HEADING = re.compile(r"附件\s*\d+\s*[:：]?")
 CHANNEL_HEADING = re.compile(r".{0,8}渠道.{0,6}")
+
+
+def is_consultation_page(source: Source) -> bool:
+    head = [normalize_key(ln.text) for ln in source.lines[:5]]
+    has_menu = sum(1 for ln in source.lines[:40] if ln.text.strip().startswith("•")) >= 3
+    return has_menu and any("征求" in h and "意见" in h for h in head)
 
 
 def _menu(lines: list[Line]) -> tuple[list[str], int]:

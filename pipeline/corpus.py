@@ -76,7 +76,8 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     """The readings and rows of every plan text of one source file; a file that cannot be read
     gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
     from pipeline.annex import measure_rows
-    from pipeline.sources import plan_versions, read_source, split_documents
+    from pipeline.records import plan_versions
+    from pipeline.sources import read_source, split_documents
     from pipeline.versions import read_plan
 
     result = FileResult(path.relative_to(root).as_posix())

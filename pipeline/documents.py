@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipeline.sources import Document, load_documents
+from pipeline.load import load_documents
+from pipeline.records import Document
 from pipeline.tables import Column, TableSpec, write_tables
 
 DOCUMENTS = TableSpec(

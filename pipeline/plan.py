@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.sources import DRAFT_LABEL, Document, Line
+from pipeline.notice import DRAFT_LABEL
+from pipeline.records import Document, Line
 from pipeline.textnorm import normalize_key
 
 TOP_HEADING = re.compile(r"[一二三四五六七八九十]+、")

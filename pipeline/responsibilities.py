@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from pipeline.sources import Line
+from pipeline.records import Clause, Line
 from pipeline.tables import Column, ForeignKey, TableSpec
-
-if TYPE_CHECKING:
-    from pipeline.clauses import Clause
 
 ASSIGNMENT = re.compile(r"[（(]([^（）()]*?(?:牵头|负责|配合|协助|参与)[^（）()]*)[)）]\s*$")
 # Verb phrases, most specific first, and the role each names.

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from pipeline.changes import version_order
 from pipeline.errors import SourceError
-from pipeline.sources import PLAN_KINDS
+from pipeline.records import PLAN_KINDS
 from pipeline.tables import write_bytes_atomic
 
 SITE_DIR = "site"

@@ -1,93 +1,30 @@
-"""Read the files in raw/ and cut them into documents.
+"""Read the files of a raw folder and cut them into documents.
 
 A source file is one snapshot in raw/. A document is one text inside it: the issued notice, or,
 for a consultation page, the announcement, drafting explanation, draft, feedback summary, final
 text and interpretation it embeds. Every document keeps its lines with their 1-based line numbers
 in the source file (and page numbers where the format has pages), so every output row can point
 back to where it came from.
+
+A file's lines are read once per process: they are kept by the SHA-256 of the file's bytes (never
+by its name or time stamp), so a source that changes is read again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from pathlib import Path
-from typing import Iterator
 
+from pipeline.consultation_page import is_consultation_page, split_consultation_page
 from pipeline.errors import SourceError
-from pipeline.textnorm import normalize_key
+from pipeline.notice import parse_notice_header
+# Re-exported for the modules that still import them from here (the PDF reader, the annex rebuild,
+# the corpus rendering script); new code imports them from where they live.
+from pipeline.records import CellRef, Document, Line, Source, plan_versions  # noqa: F401
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
-
-
-@dataclass(frozen=True)
-class CellRef:
-    """Where a line sits in a table read from the source's structure (a Word or ruled PDF table).
-
-    `row` counts logical rows (a row continued across a page break is one row); `col` is the first
-    grid column the cell covers and `colspan` how many it covers.
-    """
-    table: int
-    row: int
-    col: int
-    colspan: int = 1
-
-
-@dataclass(frozen=True)
-class Line:
-    """One line of a source. For a text file `lineno` is the line number; for a PDF it counts the
-    text lines read off the pages in order; for a DOCX it counts paragraphs in document order."""
-    text: str
-    lineno: int
-    page: int | None = None
-    cell: CellRef | None = None
-    wrapped: bool = False  # broken by the layout, not by the author: the paragraph goes on
-
-
-@dataclass
-class Source:
-    path: Path
-    name: str  # file name relative to the raw folder, as published in `source_file`
-    sha256: str
-    format: str  # txt | pdf | docx | html
-    lines: list[Line]
-    stem: str = ""  # the document id the file gives (see source_stems)
-
-
-@dataclass
-class Document:
-    doc_id: str
-    kind: str
-    source: Source
-    lines: list[Line]
-    title: str = ""
-    doc_number: str | None = None
-    issuer: str | None = None
-    issue_date: str | None = None  # ISO date
-    recipients: str | None = None
-    label: str | None = None  # a printed status label such as 征求意见稿
-    extra: dict[str, str] = field(default_factory=dict)
-    # Another file of the same plan version (the same notice as PDF and DOCX): the doc_id of the
-    # reading published as the version (see pipeline.versions); None for a published reading.
-    version_of: str | None = None
-
-    @property
-    def is_plan_version(self) -> bool:
-        return self.kind in PLAN_KINDS
-
-    @property
-    def is_twin(self) -> bool:
-        return self.version_of is not None
-
-    @property
-    def line_span(self) -> tuple[int, int]:
-        return (self.lines[0].lineno, self.lines[-1].lineno) if self.lines else (0, 0)
-
-
-PLAN_KINDS = ("consultation_draft", "final_text", "issued_notice")
 
 
 # --------------------------------------------------------------------------- reading files
@@ -158,6 +95,34 @@ def _unglue(text: str) -> list[str]:
     return [text]
 
 
+# Lines read from a file's bytes, by the bytes' SHA-256: a run reads each file once however many
+# stages load the folder. Bounded, so that a corpus worker does not keep every file it read.
+_LINES: OrderedDict[str, tuple[str, tuple[Line, ...]]] = OrderedDict()
+LINES_KEPT = 32
+
+
+def read_lines_of(data: bytes, path: Path) -> tuple[str, str, tuple[Line, ...]]:
+    """(sha256, format, lines) of a file's bytes; read once per process for the same bytes. An
+    error is not kept: it names the file, and another file may hold the same bytes."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    kept = _LINES.get(sha256)
+    if kept is not None:
+        _LINES.move_to_end(sha256)
+        return (sha256, *kept)
+    fmt = sniff_format(data)
+    if fmt == "txt":
+        text = decode_text(data, path)
+        lines = tuple(text_lines(text))
+    else:
+        # Imported here: the readers (and their libraries) load only when a file needs them.
+        from pipeline.readers import read_lines
+        lines = tuple(read_lines(fmt, data, path))
+    _LINES[sha256] = (fmt, lines)
+    if len(_LINES) > LINES_KEPT:
+        _LINES.popitem(last=False)
+    return sha256, fmt, lines
+
+
 def read_source(path: Path, raw_dir: Path | None = None, stem: str | None = None) -> Source:
     """Read one file; `stem` is its document id as given by `source_stems` over the whole folder."""
     if not path.exists():
@@ -165,14 +130,9 @@ def read_source(path: Path, raw_dir: Path | None = None, stem: str | None = None
     data = path.read_bytes()
     if not data.strip():
         raise SourceError(path, "file is empty")
-    fmt = sniff_format(data)
-    if fmt == "txt":
-        lines = text_lines(decode_text(data, path))
-    else:
-        from pipeline.readers import read_lines
-        lines = read_lines(fmt, data, path)
+    sha256, fmt, lines = read_lines_of(data, path)
     name = path.relative_to(raw_dir).as_posix() if raw_dir else path.name
-    return Source(path, name, hashlib.sha256(data).hexdigest(), fmt, lines, stem or name_stem(name))
+    return Source(path, name, sha256, fmt, list(lines), stem or name_stem(name))
 
 
 def source_paths(raw_dir: Path) -> list[Path]:
@@ -226,70 +186,14 @@ def source_stems(names: list[str]) -> dict[str, str]:
     return stems
 
 
-# --------------------------------------------------------------------------- notice headers
-
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号")
-CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-DRAFT_LABEL = re.compile(r"[（(]\s*(征求意见稿|送审稿|草案|讨论稿)\s*[)）]")
-
-
-def _nonblank(lines: list[Line]) -> list[Line]:
-    return [ln for ln in lines if ln.text.strip()]
-
-
-def iso_date(match: re.Match[str]) -> str:
-    year, month, day = (int(g) for g in match.groups())
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def parse_notice_header(lines: list[Line]) -> dict[str, str | None]:
-    """Title, document number, recipients, issuer and date of a 通知 that transmits a plan.
-
-    The form is the standard one for government notices: title lines, the document number,
-    the recipients ending with a colon, a short body, then the issuer and the date on their
-    own lines.
-    """
-    body = _nonblank(lines)
-    out: dict[str, str | None] = {"title": None, "doc_number": None, "recipients": None,
-                                  "issuer": None, "issue_date": None}
-    number_at = next((i for i, ln in enumerate(body[:12]) if DOC_NUMBER.fullmatch(ln.text.strip())), None)
-    date_at = next((i for i, ln in enumerate(body[:30]) if CN_DATE.fullmatch(ln.text.strip())), None)
-    title_end = number_at
-    if number_at is not None:
-        out["doc_number"] = re.sub(r"\s+", "", body[number_at].text)
-    else:
-        # Without a number the recipients line (ending in a colon) ends the title.
-        title_end = next((i for i, ln in enumerate(body[:12]) if ln.text.rstrip().endswith(("：", ":"))), 1)
-    out["title"] = "".join(ln.text.strip() for ln in body[:title_end]) or None
-    start = title_end + (1 if number_at is not None else 0)
-    recipients: list[str] = []
-    for ln in body[start:start + 6]:
-        recipients.append(ln.text.strip())
-        if ln.text.rstrip().endswith(("：", ":")):
-            out["recipients"] = "".join(recipients).rstrip("：:")
-            break
-    if date_at is not None:
-        out["issue_date"] = iso_date(CN_DATE.fullmatch(body[date_at].text.strip()))
-        if date_at > 0:
-            out["issuer"] = body[date_at - 1].text.strip()
-    return out
-
-
 # --------------------------------------------------------------------------- documents
 
 def _stem(source: Source) -> str:
     return source.stem or name_stem(source.name)
 
 
-def is_consultation_page(source: Source) -> bool:
-    head = [normalize_key(ln.text) for ln in source.lines[:5]]
-    has_menu = sum(1 for ln in source.lines[:40] if ln.text.strip().startswith("•")) >= 3
-    return has_menu and any("征求" in h and "意见" in h for h in head)
-
-
 def split_documents(source: Source) -> list[Document]:
     if is_consultation_page(source):
-        from pipeline.consultation_page import split_consultation_page
         return split_consultation_page(source, _stem(source))
     return [issued_notice(source)]
 
@@ -302,91 +206,10 @@ def issued_notice(source: Source) -> Document:
                     issue_date=header["issue_date"], recipients=header["recipients"])
 
 
-# When the command line collects problems, a bad source is reported and skipped so that every other
-# source is still processed; without a collector (library use, tests) the first bad source raises.
-_problems: ContextVar[list[str] | None] = ContextVar("source_problems", default=None)
-
-
-@contextmanager
-def collect_problems() -> Iterator[list[str]]:
-    problems: list[str] = []
-    token = _problems.set(problems)
-    try:
-        yield problems
-    finally:
-        _problems.reset(token)
-
-
-def report_problem(error: SourceError, consequence: str = "skipped") -> None:
-    """Record a problem (and what was done about it) when the command line collects them."""
-    problems = _problems.get()
-    if problems is None:
-        raise error
-    message = f"{error} ({consequence})" if consequence else str(error)
-    if message not in problems:
-        problems.append(message)
-
-
-def load_documents(raw_dir: Path) -> list[Document]:
-    """Every document in every source of `raw_dir`, the other files of one plan version marked.
-
-    Duplicate copies of one file are read once; the same notice in several files (PDF and DOCX)
-    is one plan version, published from its most structured reading, the others marked with
-    `version_of` (see pipeline.versions); two files that claim the same document number for
-    different notices are both kept and reported.
-    """
-    documents: list[Document] = []
-    seen_hashes: dict[str, str] = {}
-    paths = source_paths(raw_dir)
-    stems = source_stems([p.relative_to(raw_dir).as_posix() for p in paths])
-    for path in paths:
-        try:
-            source = read_source(path, raw_dir, stems[path.relative_to(raw_dir).as_posix()])
-            if source.sha256 in seen_hashes:
-                raise SourceError(path, f"same bytes as {seen_hashes[source.sha256]}, a duplicate")
-            seen_hashes[source.sha256] = source.name
-            documents.extend(_unique_ids(split_documents(source), documents))
-        except SourceError as error:
-            report_problem(error)
-    if not documents:
-        raise SourceError(raw_dir, "no readable source in the raw folder")
-    from pipeline.versions import mark_twins
-    mark_twins(documents)
-    _report_number_claims(documents)
-    return documents
-
-
-def _unique_ids(new: list[Document], earlier: list[Document]) -> list[Document]:
-    """File ids never clash (source_stems); a page holding two texts of one kind would give one id
-    twice: the second is reported and skipped rather than stopping the run."""
-    taken = {d.doc_id.casefold() for d in earlier}
-    kept = []
-    for doc in new:
-        if doc.doc_id.casefold() in taken:
-            report_problem(SourceError(doc.source.name, f"{doc.kind} at line {doc.line_span[0]} gives the "
-                                                        f"document id {doc.doc_id!r} a second time"))
-            continue
-        taken.add(doc.doc_id.casefold())
-        kept.append(doc)
-    return kept
-
-
-def _report_number_claims(documents: list[Document]) -> None:
-    """Two files of one notice are one version; two different notices claiming one number are a
-    problem a person must look at."""
-    by_number: dict[tuple[str, str], Document] = {}
-    for doc in documents:
-        if doc.doc_number and doc.kind == "issued_notice" and not doc.is_twin:
-            key = (doc.kind, normalize_key(doc.doc_number))
-            other = by_number.setdefault(key, doc)
-            if other is not doc:
-                report_problem(SourceError(doc.source.name, f"claims document number {doc.doc_number} "
-                                                            f"like {other.source.name}"), "both kept")
-
-
-def plan_versions(documents: list[Document]) -> list[Document]:
-    """Versions of the plan text, oldest first (drafts before finals on the same date); another
-    file of a version (marked by `load_documents`) is not a version of its own."""
-    order = {kind: i for i, kind in enumerate(PLAN_KINDS)}
-    versions = [d for d in documents if d.is_plan_version and not d.is_twin]
-    return sorted(versions, key=lambda d: (d.issue_date or "", order[d.kind], d.doc_id))
+def __getattr__(name: str) -> object:
+    """`load_documents` lives in pipeline.load, which imports this module: it is looked up there only
+    when a caller that still imports it from here asks for it, so that no import cycle is formed."""
+    if name == "load_documents":
+        from pipeline.load import load_documents
+        return load_documents
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

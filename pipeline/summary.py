@@ -89,7 +89,8 @@ def _twin_checks(out_dir: Path) -> dict[str, int]:
 
 def summarise(raw_dir: Path, out_dir: Path, stages: list[str]) -> RunSummary:
     from pipeline.changes import version_order
-    from pipeline.sources import PLAN_KINDS, source_paths
+    from pipeline.records import PLAN_KINDS
+    from pipeline.sources import source_paths
 
     result = RunSummary(problems=recorded_problems(out_dir, stages))
     try:

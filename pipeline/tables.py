@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline import __version__
+from pipeline.errors import PipelineError
 
 ARROW_TYPES = {
     "string": pa.string(),
@@ -193,3 +194,11 @@ def write_tables(out_dir: Path, tables: Iterable[tuple[TableSpec, Iterable[Any]]
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
     return [target for _, target in staged]
+
+
+def read_table(out_dir: Path, name: str) -> list[dict[str, Any]]:
+    """The rows of a published table: how the derived stages read their inputs (never the sources)."""
+    path = out_dir / f"{name}.parquet"
+    if not path.exists():
+        raise PipelineError(f"{path}: not found; run the stage that writes {name} first")
+    return pq.read_table(path).to_pylist()

@@ -19,9 +19,9 @@ word of the rule file's ``dictionary`` is added as a user word, so domain words 
 that list it, which is why compounds are listed under every tag they stand for. The tokens that
 triggered a tag are published with it, so every tag can be checked by reading.
 
-jieba is loaded once, lazily, as a private ``jieba.Tokenizer`` (other stages may load their own user
-dictionary into the global one); it reuses jieba's dictionary cache in the temp folder, so a run
-costs about half a second of start-up.
+jieba's main dictionary is loaded once per process, lazily, from jieba's cache in the temp folder;
+each word list gets a private ``jieba.Tokenizer`` that starts from a copy of it (the change audit
+adds its own domain words to another).
 """
 
 from __future__ import annotations
@@ -29,13 +29,12 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from pipeline.errors import SourceError
-from pipeline.sources import Document, load_documents, plan_versions, report_problem
-from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
+from pipeline.tables import Column, ForeignKey, TableSpec, read_table, write_tables
 from pipeline.textnorm import normalize_key
 
 if TYPE_CHECKING:
@@ -82,6 +81,11 @@ class RuleSet:
     rules: tuple[TagRule, ...]
     dictionary: tuple[str, ...]  # every word added to jieba: terms and segmentation-only words
     titles: dict[str, str]
+
+    @cached_property
+    def index(self) -> dict[str, list[TagRule]]:
+        """term -> the rules it triggers; built once per rule set (every record is looked up in it)."""
+        return self.term_index()
 
     def term_index(self) -> dict[str, list[TagRule]]:
         index: dict[str, list[TagRule]] = {}
@@ -156,12 +160,25 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
 
 # --------------------------------------------------------------------------- tokens
 
+@lru_cache(maxsize=1)
+def _main_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's main dictionary (word -> frequency, total), loaded once per process from jieba's
+    cache in the temp folder: the tokenizers of every stage start from a copy of it."""
+    import jieba  # imported here: only the stages that segment text pay for it
+    jieba.setLogLevel(60)
+    main = jieba.Tokenizer()
+    main.initialize()
+    return main.FREQ, main.total
+
+
 @lru_cache(maxsize=4)
 def jieba_tokenizer(words: tuple[str, ...]) -> "jieba.Tokenizer":
-    import jieba  # imported here: only this stage pays for it
-    jieba.setLogLevel(60)
+    """A private tokenizer: the main dictionary plus `words` (each stage adds its own words)."""
+    import jieba
+    freq, total = _main_dictionary()
     tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()  # loads the main dictionary from jieba's cache in the temp folder
+    # What initialize() would load, copied: add_word changes the frequencies and the total.
+    tokenizer.FREQ, tokenizer.total, tokenizer.initialized = dict(freq), total, True
     for word in words:
         tokenizer.add_word(word)
     return tokenizer
@@ -182,7 +199,7 @@ class TagHit:
 def tag_text(text: str, rules: RuleSet | None = None) -> list[TagHit]:
     """Every tag whose terms occur among the tokens of `text`, in rule-file order."""
     rules = rules or load_rules()
-    index = rules.term_index()
+    index = rules.index
     found: dict[TagRule, dict[str, None]] = {}
     for token in tokenize(text, rules):
         for rule in index.get(token, ()):
@@ -209,14 +226,11 @@ def measure_key(unit: str, phase: str, seq: int) -> str:
     return f"{unit}/{phase}/{seq}"
 
 
-def measure_records(documents: list[Document]) -> list[TaggedRecord]:
-    from pipeline.annex import parse_all
-    records = []
-    for parsed in parse_all(documents):
-        for m in sorted(parsed.table.measures, key=lambda m: (m.unit_order, m.phase_order, m.seq)):
-            records.append(TaggedRecord(parsed.document.doc_id, "measure", measure_key(m.unit, m.phase, m.seq),
-                                        m.text, parsed.document.source.name, m.line_start, m.line_end))
-    return records
+def measure_records(rows: Iterable[dict[str, Any]]) -> list[TaggedRecord]:
+    """The rows of `annex_measures`, each plan version's in table order (unit, phase, item)."""
+    ordered = sorted(rows, key=lambda m: (m["doc_id"], m["unit_order"], m["phase_order"], m["seq"]))
+    return [TaggedRecord(m["doc_id"], "measure", measure_key(m["unit"], m["phase"], m["seq"]), m["text"],
+                         m["source_file"], m["line_start"], m["line_end"]) for m in ordered]
 
 
 def clauses_available() -> bool:
@@ -224,29 +238,19 @@ def clauses_available() -> bool:
     return importlib.util.find_spec("pipeline.clauses") is not None
 
 
-def clause_records(documents: list[Document]) -> list[TaggedRecord]:
-    """The clauses of every plan version, when the clauses stage exists. A 一、 clause keeps its
-    title in `heading` apart from its text, a lower one repeats its first sentence there: the
-    heading is tagged with the text when the text does not already hold it, since a heading often
-    names the link (做好救助管理等服务)."""
-    if not clauses_available():
-        return []
-    from pipeline.clauses import parse_outline
-    from pipeline.plan import split_plan
+def clause_records(rows: Iterable[dict[str, Any]]) -> list[TaggedRecord]:
+    """The rows of `clauses`, each plan version's in reading order. A 一、 clause keeps its title in
+    `heading` apart from its text, a lower one repeats its first sentence there: the heading is
+    tagged with the text when the text does not already hold it, since a heading often names the
+    link (做好救助管理等服务)."""
     records = []
-    for doc in plan_versions(documents):
-        try:
-            clauses = parse_outline(split_plan(doc))
-        except SourceError as error:
-            report_problem(error)
-            continue
-        for c in clauses:
-            heading, text = c.heading or "", c.text or ""
-            if normalize_key(heading) not in normalize_key(text):
-                text = heading + "\n" + text
-            if text.strip():
-                records.append(TaggedRecord(c.doc_id, "clause", c.clause_id, text, c.source_file,
-                                            c.line_start, c.line_end))
+    for c in sorted(rows, key=lambda c: (c["doc_id"], c["seq"])):
+        heading, text = c["heading"] or "", c["text"] or ""
+        if normalize_key(heading) not in normalize_key(text):
+            text = heading + "\n" + text
+        if text.strip():
+            records.append(TaggedRecord(c["doc_id"], "clause", c["clause_id"], text, c["source_file"],
+                                        c["line_start"], c["line_end"]))
     return records
 
 
@@ -271,9 +275,15 @@ def rules_markdown(rules: RuleSet | None = None) -> str:
     return "\n".join(out)
 
 
-def run(raw_dir: Path, out_dir: Path) -> None:
-    documents = load_documents(raw_dir)
-    records = clause_records(documents) + measure_records(documents)
-    # Records by document, clauses first, each kept in reading order (the sort is stable).
+def tag_records(clauses: Iterable[dict[str, Any]], measures: Iterable[dict[str, Any]]) -> list[TaggedRecord]:
+    """Records by document, clauses first, each kept in reading order (the sort is stable)."""
+    records = clause_records(clauses) + measure_records(measures)
     records.sort(key=lambda r: (r.doc_id, r.record_type))
+    return records
+
+
+def run(raw_dir: Path, out_dir: Path) -> None:
+    """Stage form: reads the published clauses and annex_measures (raw_dir is not read)."""
+    clauses = read_table(out_dir, "clauses") if clauses_available() else []
+    records = tag_records(clauses, read_table(out_dir, "annex_measures"))
     write_tables(out_dir, [(TAGS, tag_rows(records))])

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WHITESPACE = re.compile(r"\s+")
 # Characters that are punctuation in either width; used to tell punctuation-only edits apart.
 _PUNCT_CATEGORIES = ("P", "S")
 
 
+# Parsers compare the same short strings (item numbers, unit names, headings) over and over.
+@lru_cache(maxsize=1 << 14)
 def normalize_key(text: str) -> str:
     """Comparison key: NFKC folded, all whitespace removed."""
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
@@ -36,6 +39,9 @@ def strip_punctuation(text: str) -> str:
     return "".join(ch for ch in normalize_key(text) if not unicodedata.category(ch).startswith(_PUNCT_CATEGORIES))
 
 
+# The annex rebuild asks for the width of the same few thousand lines hundreds of thousands of
+# times while it scores cuts; a line's width depends on its text only.
+@lru_cache(maxsize=1 << 16)
 def display_width(text: str) -> float:
     """Width in CJK character cells: wide characters count 1, narrow ones 1/2.
 

@@ -25,7 +25,8 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import SourceError
-from pipeline.sources import Document, collect_problems, report_problem
+from pipeline.problems import collect_problems, report_problem
+from pipeline.records import Document
 from pipeline.textnorm import normalize_key, strip_punctuation
 
 if TYPE_CHECKING:
@@ -82,11 +83,11 @@ def _outline_key(doc: Document) -> str | None:
     try:
         parts = split_plan(doc)
         try:
-            from pipeline.clauses import parse_outline
+            from pipeline.clauses import outline_of
         except ImportError:
             text = normalize_key("".join(ln.text for ln in parts.body))
         else:
-            text = "\n".join(f"{c.clause_id}\t{c.text_key}" for c in parse_outline(parts))
+            text = "\n".join(f"{c.clause_id}\t{c.text_key}" for c in outline_of(doc))
     except SourceError:
         return None
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -150,8 +151,8 @@ def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
         except SourceError as error:
             status = refused(doc, error)
         try:
-            from pipeline.clauses import parse_outline
-            clauses = parse_outline(split_plan(doc))
+            from pipeline.clauses import outline_of
+            clauses = outline_of(doc)
         except ImportError:
             clauses = None
         except SourceError as error:

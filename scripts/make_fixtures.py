@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT))
 from pipeline.annex import parse_annex  # noqa: E402
 from pipeline.clauses import parse_outline  # noqa: E402
 from pipeline.plan import split_plan  # noqa: E402
-from pipeline.sources import Document, Source, load_documents, read_source, split_documents  # noqa: E402
+from pipeline.load import load_documents  # noqa: E402
+from pipeline.records import Document, Source  # noqa: E402
+from pipeline.sources import read_source, split_documents  # noqa: E402
 from pipeline.textnorm import join_lines, normalize_key  # noqa: E402
 
 CJK_FONT = "WenQuanYi Micro Hei"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from pipeline.sources import Line
+from pipeline.records import Line
 from pipeline.textnorm import display_width
 
 Cell = list[tuple[str, str]]  # (label, text); label '' for an unnumbered paragraph

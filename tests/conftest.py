@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.sources import load_documents
+from pipeline.load import load_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 

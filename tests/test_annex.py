@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.annex import cross_check, parse_annex, quality_report
-from pipeline.sources import load_documents, plan_versions
+from pipeline.load import load_documents
+from pipeline.records import plan_versions
 from pipeline.textnorm import phase_key
 
 ROOT = Path(__file__).resolve().parents[1]

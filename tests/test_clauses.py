@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.clauses import outline_number, parse_outline
 from pipeline.plan import split_plan
-from pipeline.sources import Document, Line, Source
+from pipeline.records import Document, Line, Source
 
 
 @pytest.fixture(scope="module")

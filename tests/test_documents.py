@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import SourceError
-from pipeline.sources import load_documents, read_source
+from pipeline.load import load_documents
+from pipeline.sources import read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 

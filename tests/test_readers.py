@@ -24,7 +24,8 @@ from pipeline.documents import document_rows
 from pipeline.errors import SourceError
 from pipeline.plan import split_plan
 from pipeline.responsibilities import parse_responsibilities
-from pipeline.sources import load_documents, read_source, sniff_format
+from pipeline.load import load_documents
+from pipeline.sources import read_source, sniff_format
 from pipeline.textnorm import normalize_key
 
 ROOT = Path(__file__).resolve().parents[1]

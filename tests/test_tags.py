@@ -12,14 +12,18 @@ their precision is lower than that of the one-sentence measures.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from pipeline.sources import load_documents
+from pipeline.annex import measure_rows, parse_all
+from pipeline.clauses import outline_of
+from pipeline.load import load_documents
+from pipeline.records import plan_versions
 from pipeline.tables import validate
 from pipeline.tags import (FAMILIES, RULES_PATH, TAGS, clause_records, load_rules, measure_records, parse_rules,
-                           rules_markdown, tag_rows, tag_text, tokenize)
+                           rules_markdown, tag_records, tag_rows, tag_text, tokenize)
 from pipeline.errors import SourceError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,13 +106,25 @@ def documents():
 
 
 @pytest.fixture(scope="module")
-def notice_measures(documents):
-    return {r.record_key: r for r in measure_records(documents) if r.doc_id == NOTICE}
+def measure_table(documents):
+    """The annex_measures rows the annex stage publishes (the tags stage reads them)."""
+    return [row for parsed in parse_all(documents) for row in measure_rows(parsed)]
 
 
 @pytest.fixture(scope="module")
-def notice_clauses(documents):
-    return {r.record_key: r for r in clause_records(documents) if r.doc_id == NOTICE}
+def clause_table(documents):
+    """The clauses rows the clauses stage publishes (the tags stage reads them)."""
+    return [asdict(c) for doc in plan_versions(documents) for c in outline_of(doc)]
+
+
+@pytest.fixture(scope="module")
+def notice_measures(measure_table):
+    return {r.record_key: r for r in measure_records(measure_table) if r.doc_id == NOTICE}
+
+
+@pytest.fixture(scope="module")
+def notice_clauses(clause_table):
+    return {r.record_key: r for r in clause_records(clause_table) if r.doc_id == NOTICE}
 
 
 def scores(records, labels) -> dict[str, tuple[float, float, int, int, int]]:
@@ -204,8 +220,8 @@ def test_bad_rules_are_refused():
         parse_rules(bad, "rules.json")
 
 
-def test_rows_have_provenance_and_validate(documents):
-    records = clause_records(documents) + measure_records(documents)
+def test_rows_have_provenance_and_validate(clause_table, measure_table):
+    records = tag_records(clause_table, measure_table)
     rows = tag_rows(records)
     validate(TAGS, rows)
     assert {r["record_type"] for r in rows} >= {"measure"}

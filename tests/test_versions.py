@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.sources import collect_problems, load_documents, plan_versions, source_stems
+from pipeline.load import load_documents
+from pipeline.problems import collect_problems
+from pipeline.records import plan_versions
+from pipeline.sources import source_stems
 from pipeline.versions import twin_report
 
 ROOT = Path(__file__).resolve().parents[1]

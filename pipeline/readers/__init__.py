@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import SourceError
-from pipeline.sources import Line
+from pipeline.records import Line
 
 
 def read_lines(fmt: str, data: bytes, path: Path) -> list[Line]:

@@ -18,7 +18,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.errors import SourceError
-from pipeline.sources import CellRef, Line
+from pipeline.records import CellRef, Line
 
 
 def _open(data: bytes, path: Path):

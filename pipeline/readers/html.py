@@ -19,7 +19,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from pipeline.errors import SourceError
-from pipeline.sources import CellRef, Line, Source, is_consultation_page
+from pipeline.consultation_page import is_consultation_page
+from pipeline.records import CellRef, Line, Source
 
 # Elements whose content is never text of the page.
 SKIPPED_TAGS = {"script", "style", "noscript", "template", "head", "nav", "header", "footer", "aside",

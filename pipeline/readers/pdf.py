@@ -35,7 +35,7 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 from pipeline.errors import SourceError
 from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
 from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
-from pipeline.sources import CellRef, Line
+from pipeline.records import CellRef, Line
 from pipeline.textnorm import display_width, normalize_key
 from pipeline.unitnames import continues_unit_name
 
