@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
@@ -73,16 +74,17 @@ class TextLine:
     cuts: tuple[int, ...] = ()  # wide gaps in the text, where a merged line may be cut
     justified: bool = False  # spread to its column's width: a wrapped line
 
-    @property
+    # Read a million times by the decoder; a line's text never changes once it is made.
+    @cached_property
     def width(self) -> float:
         return display_width(self.text)
 
-    @property
+    @cached_property
     def label(self) -> int | None:
         m = LABEL.match(self.text)
         return int(normalize_key(m.group(1))) if m else None
 
-    @property
+    @cached_property
     def terminal(self) -> bool:
         return self.text.endswith(TERMINAL)
 

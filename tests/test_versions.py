@@ -158,7 +158,7 @@ def test_an_unexpected_failure_of_one_file_is_one_line(tmp_path, monkeypatch):
     """Not a SourceError but a bug: the file is named and skipped, the others written."""
     from pipeline import corpus, versions
 
-    corpus_dir = folder(tmp_path / "corpus", {"a.txt": TEXT, "b.txt": TEXT.replace("〕49号", "〕51号")})
+    corpus_dir = folder(tmp_path / "corpus", {"a.docx": FIXTURES / f"{NOTICE}.docx", "b.txt": TEXT.replace("〕49号", "〕51号")})
     original = versions.read_plan
 
     def flaky(doc, key=None):
@@ -167,7 +167,7 @@ def test_an_unexpected_failure_of_one_file_is_one_line(tmp_path, monkeypatch):
         return original(doc, key)
 
     monkeypatch.setattr(versions, "read_plan", flaky)
-    results = [corpus.process_file(corpus_dir / name, corpus_dir) for name in ("a.txt", "b.txt")]
+    results = [corpus.process_file(corpus_dir / name, corpus_dir) for name in ("a.docx", "b.txt")]
     run_ = corpus.CorpusRun(results)
     run_.problems += [f"{r.error} (skipped)" for r in results if r.error]
     corpus.write_corpus(run_, corpus.resolve_versions(run_), tmp_path / "out", corpus_dir)
