@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where
 PARAGRAPH_END = tuple("。！？!?；;")
 EDGE_SLACK = 0.5  # in characters
 FIT_SLACK = 0.1  # in characters: measured ends of lines are not exact to the point
+OPENING = set("“‘（《〈「『【〔(")
+QUOTES = set("“”‘’\"'")
 NO_LINE_START = set("，。、；：！？）》」』”,.;:!?)")  # marks that line breaking keeps off a line's start
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
 RULE_TOUCH = 1.0  # points: how far a character's box may reach over the rule above its cell
@@ -226,21 +229,41 @@ def _assemble(cells: list[tuple[int, int, int, list[dict]]], columns: list[float
 def _wrapped(line: dict, following: dict | None, edge: float) -> bool:
     """Whether the layout broke this line (its paragraph goes on) rather than the author.
 
-    Line-breaking rules can pull characters down to the next line, so a line that does not end a
-    sentence was broken by the layout, however short. One that ends a sentence was broken by the
-    layout only when what starts the next line would not have fitted at its end (with a closing
-    mark that may not start a line, the character before it moves down too): a half-width ';'
-    leaves half a character of room that a full-width character does not fill. The last line of a
-    cell on a page has no next line: it goes on unless it ends a sentence short of the edge."""
+    The layout breaks a line only where the next line's first unbreakable piece would not fit at its
+    end. A line that ends a sentence was broken by the layout when that piece would not have fitted
+    (a half-width ';' leaves half a character of room that a full-width character does not fill).
+    The last line of a cell on a page has no next line: it goes on unless it ends a sentence short
+    of the edge."""
     if following is None:
         return not line["text"].rstrip().endswith(PARAGRAPH_END) or line["x1"] >= edge - EDGE_SLACK * line["size"]
-    head = following["text"].lstrip()[:2]
-    if len(head) == 2 and head[1] not in NO_LINE_START:
-        head = head[:1]
-    if not line["text"].rstrip().endswith(PARAGRAPH_END):
-        return True
-    spare = edge - line["x1"] - display_width(head) * line["size"]  # room left after the next line's start
-    return spare < -FIT_SLACK * line["size"]
+    # Room left on this line after the next line's first unbreakable piece.
+    spare = edge - line["x1"] - display_width(_unbreakable_head(following["text"].lstrip())) * line["size"]
+    if line["text"].rstrip().endswith(PARAGRAPH_END):
+        return spare < -FIT_SLACK * line["size"]
+    # Line breakers keep more together than these rules know (LibreOffice keeps 日、12.4 on one
+    # line): a line that stops short of a sentence end is taken as broken by the layout.
+    return True
+
+
+def _latin(char: str) -> bool:
+    """A letter, digit or symbol of a Latin word, in either width (2+Ｎ)."""
+    folded = unicodedata.normalize("NFKC", char)
+    return folded.isascii() and not folded.isspace()
+
+
+def _unbreakable_head(text: str) -> str:
+    """The start of a line that line breaking keeps in one piece: a character with the closing
+    marks after it, what follows an opening bracket, a quotation mark with its neighbours (Unicode
+    line breaking breaks on neither side of one), and a run of Latin letters and digits."""
+    end = min(1, len(text))
+    while end < len(text):
+        before, char = text[end - 1], text[end]
+        glued = (char in NO_LINE_START or before in OPENING or char in QUOTES or before in QUOTES
+                 or (_latin(before) and _latin(char)))
+        if not glued:
+            break
+        end += 1
+    return text[:end]
 
 
 def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
