@@ -864,21 +864,29 @@ def make_fixtures(out: Path, seed: int, workers: int, timeout: int) -> None:
         if out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        manifest: dict[str, Any] = {"seed": seed, "forms": list(FORMS), "fixtures": {}}
+        manifest: dict[str, Any] = {"seed": seed, "fixtures": {}}
         for k, notice in enumerate(chosen, start=1):
             stem = f"rendered-{k:02d}"
-            for form in FORMS:
+            forms = fixture_forms(k)
+            for form in forms:
                 shutil.copyfile(work / form / form_file_in_corpus(form, notice.id), out / form_file(form, stem))
             (out / f"{stem}.truth.json").write_text(
                 json.dumps(notice.annex.truth(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            manifest["fixtures"][stem] = {"drawn_as": notice.id, "factors": notice.factors,
-                                          "measured": verdicts[notice.id]}
+            manifest["fixtures"][stem] = {"drawn_as": notice.id, "factors": notice.factors, "forms": forms,
+                                          "measured": {f: verdicts[notice.id][f] for f in forms}}
         (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                            encoding="utf-8")
     size = sum(p.stat().st_size for p in out.iterdir())
-    print(f"wrote {len(chosen)} fixtures ({len(chosen) * len(FORMS)} forms, {size / 1e6:.1f} MB) to {out}")
+    print(f"wrote {len(chosen)} fixtures ({size / 1e6:.1f} MB) to {out}")
     for stem, entry in manifest["fixtures"].items():
         print(stem, " ".join(f"{form}={v}" for form, v in entry["measured"].items() if v != "exact"))
+
+
+def fixture_forms(k: int) -> list[str]:
+    """The Word document and one PDF with its two text extractions: the producers take turns
+    (LibreOffice ruled, unruled, Chromium), which keeps the folder small (a PDF embeds its font)."""
+    producer = PDF_FORMS[(k - 1) % len(PDF_FORMS)]
+    return ["docx", f"pdf-{producer}", f"txt-pdfium-{producer}", f"txt-plumber-{producer}"]
 
 
 def form_file_in_corpus(form: str, notice_id: str) -> str:
