@@ -25,7 +25,6 @@ import argparse
 import io
 import json
 import logging
-import os
 import random
 import shutil
 import signal
@@ -34,7 +33,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -585,15 +584,19 @@ def render_browser(pages: list[tuple[Path, Path]], workers: int = 2) -> None:
             list(pool.map(run, range(workers)))
 
 
-def pdf_text_pdfium(pdf: Path) -> str:
-    """Text in content-stream order, as a copy-paste from a PDF viewer gives it."""
+def pdfium_pages(pdf: Path) -> list[str]:
+    """Each page's text in content-stream order, as a copy-paste from a PDF viewer gives it."""
     import pypdfium2
     document = pypdfium2.PdfDocument(str(pdf))
     try:
         pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
     finally:
         document.close()
-    return "\n".join(p.replace("\r\n", "\n").replace("\r", "\n") for p in pages) + "\n"
+    return [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
+
+
+def pdf_text_pdfium(pdf: Path) -> str:
+    return "\n".join(pdfium_pages(pdf)) + "\n"
 
 
 def pdf_text_plumber(pdf: Path) -> str:
@@ -817,12 +820,7 @@ def form_file(form: str, stem: str) -> str:
 
 def annex_pages(pdf: Path) -> int:
     """Pages from the one whose first lines hold the 附件 heading to the end."""
-    import pypdfium2
-    document = pypdfium2.PdfDocument(str(pdf))
-    try:
-        pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
-    finally:
-        document.close()
+    pages = pdfium_pages(pdf)
     first = next((k for k, page in enumerate(pages) if "附件" in [ln.strip() for ln in page.splitlines()[:4]]),
                  len(pages))
     return len(pages) - first
