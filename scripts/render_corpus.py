@@ -10,8 +10,8 @@ path on every form, and compares each published annex with the truth it was draw
 - wrong: something was published that differs (a partial or empty table without an error too);
 - refused: the pipeline named the file in an error and published no annex for it.
 
-Writes data/quality/render_share.json and prints a table. n=200 costs about 21 CPU minutes (half
-rendering, half reading), so 11–14 minutes on two free cores. Dev tools (not needed by tests or CI):
+Writes data/quality/render_share.json and prints a table. n=200 took 28 minutes on two cores shared
+with other jobs (21 CPU minutes, rendering and reading about half each). Dev tools (not needed by tests or CI):
 
     apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk
 
