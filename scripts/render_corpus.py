@@ -8,10 +8,13 @@ path on every form, and compares each published annex with the truth it was draw
 
 - exact: the phases and every measure (unit, phase, seq, label, normalised text) as drawn;
 - wrong: something was published that differs (a partial or empty table without an error too);
-- refused: the pipeline named the file in an error and published no annex for it.
+- refused: the pipeline named the file in an error and published no annex for it;
+- timeout: the reading took more than --timeout seconds of CPU and was stopped;
+- crash: an exception that is not a pipeline error (corpus mode would stop the whole run on it).
 
 Writes data/quality/render_share.json and prints a table. n=200 took 28 minutes on two cores shared
-with other jobs (21 CPU minutes, rendering and reading about half each). Dev tools (not needed by tests or CI):
+with other jobs (21 CPU minutes, rendering and reading about half each).
+Dev tools (not needed by tests or CI):
 
     apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk
 
