@@ -8,9 +8,13 @@ path on every form, and compares each published annex with the truth it was draw
 
 - exact: the phases and every measure (unit, phase, seq, label, normalised text) as drawn;
 - wrong: something was published that differs (a partial or empty table without an error too);
-- refused: the pipeline named the file in an error and published no annex for it.
+- refused: the pipeline named the file in an error and published no annex for it;
+- timeout: the reading took more than --timeout seconds of CPU and was stopped;
+- crash: an exception that is not a pipeline error (corpus mode would stop the whole run on it).
 
-Writes data/quality/render_share.json and prints a table. Dev tools (not needed by tests or CI):
+Writes data/quality/render_share.json and prints a table. n=200 took 28 minutes on two cores shared
+with other jobs (21 CPU minutes, rendering and reading about half each).
+Dev tools (not needed by tests or CI):
 
     apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk
 
@@ -25,7 +29,6 @@ import argparse
 import io
 import json
 import logging
-import os
 import random
 import shutil
 import signal
@@ -34,7 +37,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -157,10 +160,10 @@ def _periods(rng: random.Random, count: int) -> list[str]:
     return out
 
 
-def random_annex(rng: random.Random, factors: dict[str, Any]) -> Annex:
+def random_annex(rng: random.Random, factors: dict[str, Any], small: bool = False) -> Annex:
     periods = _periods(rng, rng.choice([2, 3, 3, 4]))
     units: list[str] = []
-    target = rng.randint(2, 9)
+    target = rng.randint(1, 3) if small else rng.randint(2, 9)
     while len(units) < target:
         name = _unit_name(rng)
         if name not in units:
@@ -176,7 +179,7 @@ def random_annex(rng: random.Random, factors: dict[str, Any]) -> Annex:
             elif last:
                 cells.append([("", closing)])
             else:
-                texts = [_sentence(rng) for _ in range(rng.randint(1, 5))]
+                texts = [_sentence(rng) for _ in range(rng.randint(1, 3 if small else 5))]
                 if len(texts) == 1 and rng.random() < 0.4:
                     cells.append([("", texts[0])])
                 else:
@@ -186,10 +189,13 @@ def random_annex(rng: random.Random, factors: dict[str, Any]) -> Annex:
     return Annex("", "", periods, None, rows)
 
 
-def real_annex(rng: random.Random, factors: dict[str, Any], real: Annex) -> Annex:
+def real_annex(rng: random.Random, factors: dict[str, Any], real: Annex, small: bool = False) -> Annex:
     """The real annex with random edits: items deleted, inserted, reworded; units dropped or
     added; a cell renumbered after a deletion or left with the gap."""
     rows = [(unit, [list(cell) for cell in cells]) for unit, cells in real.rows]
+    if small:  # a few units, a few items per cell: a fixture of one to three annex pages
+        keep = sorted(rng.sample(range(len(rows)), rng.randint(1, 3)))
+        rows = [(rows[k][0], [cell[:3] for cell in rows[k][1]]) for k in keep]
     edits: list[str] = []
     for _ in range(rng.randint(1, 6)):
         op = rng.choice(["delete", "insert", "reword", "drop_unit", "add_unit", "renumber"])
@@ -283,9 +289,10 @@ def draw_factors(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def draw_notice(k: int, rng: random.Random, real: Annex, real_city: str, body: list[tuple[int, str]]) -> Notice:
+def draw_notice(k: int, rng: random.Random, real: Annex, real_city: str, body: list[tuple[int, str]],
+                small: bool = False) -> Notice:
     factors = draw_factors(rng)
-    annex = random_annex(rng, factors) if k % 2 == 0 else real_annex(rng, factors, real)
+    annex = random_annex(rng, factors, small) if k % 2 == 0 else real_annex(rng, factors, real, small)
     annex.unit_label, annex.task_label, annex.spanning = (factors["unit_label"], factors["task_label"],
                                                           factors["spanning"])
     if factors["content"] == "real" and rng.random() < 0.5:
@@ -581,15 +588,19 @@ def render_browser(pages: list[tuple[Path, Path]], workers: int = 2) -> None:
             list(pool.map(run, range(workers)))
 
 
-def pdf_text_pdfium(pdf: Path) -> str:
-    """Text in content-stream order, as a copy-paste from a PDF viewer gives it."""
+def pdfium_pages(pdf: Path) -> list[str]:
+    """Each page's text in content-stream order, as a copy-paste from a PDF viewer gives it."""
     import pypdfium2
     document = pypdfium2.PdfDocument(str(pdf))
     try:
         pages = [document[i].get_textpage().get_text_range() for i in range(len(document))]
     finally:
         document.close()
-    return "\n".join(p.replace("\r\n", "\n").replace("\r", "\n") for p in pages) + "\n"
+    return [p.replace("\r\n", "\n").replace("\r", "\n") for p in pages]
+
+
+def pdf_text_pdfium(pdf: Path) -> str:
+    return "\n".join(pdfium_pages(pdf)) + "\n"
 
 
 def pdf_text_plumber(pdf: Path) -> str:
@@ -650,6 +661,7 @@ class Reading:
     rows: Published
     error: str | None
     timed_out: bool = False
+    crash: str | None = None  # an exception other than the pipeline's own errors
 
 
 class ReadingTimeout(Exception):
@@ -678,6 +690,8 @@ def read_form(job: tuple[str, Path, Path, int]) -> Reading:
         result = process_file(path, root)
     except ReadingTimeout:
         return Reading(form, path.stem, [], None, timed_out=True)
+    except Exception as error:  # corpus mode lets it through: the whole run would stop
+        return Reading(form, path.stem, [], None, crash=f"{type(error).__name__}: {error}")
     finally:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
     rows = result.rows.get("annex_measures", [])
@@ -732,9 +746,12 @@ def _show(measure: tuple, at: int = 0) -> str:
 
 def judge(truth: dict[str, Any], reading: Reading) -> tuple[str, str]:
     """(verdict, detail): exact, wrong, refused (an error naming the file, nothing published), or
-    timeout (stopped after the time limit, nothing published)."""
+    timeout (stopped after the time limit, nothing published), or crash (an exception that is not
+    a pipeline error: corpus mode would stop the whole run on it)."""
     if reading.timed_out:
         return "timeout", "no result within the time limit"
+    if reading.crash:
+        return "crash", reading.crash
     if reading.rows or not reading.error:
         difference = first_difference(truth, reading.rows)
         if difference is None:
@@ -747,7 +764,7 @@ def judge(truth: dict[str, Any], reading: Reading) -> tuple[str, str]:
     return "wrong", f"error that names no file: {reading.error}"
 
 
-VERDICTS = ("exact", "wrong", "refused", "timeout")
+VERDICTS = ("exact", "wrong", "refused", "timeout", "crash")
 
 
 def summarise(notices: list[Notice], readings: list[Reading], seed: int, timeout: int) -> dict[str, Any]:
@@ -785,20 +802,107 @@ FACTOR_AXES = ("orientation", "font_pt", "line_spacing", "unit_chars", "columns"
 
 
 def print_table(summary: dict[str, Any]) -> None:
-    print(f"{'form':<24}{'n':>5}{'exact':>8}{'wrong':>8}{'refused':>9}{'timeout':>9}   exact share")
+    print(f"{'form':<24}{'n':>5}" + "".join(f"{v:>9}" for v in VERDICTS) + "   exact share")
     for form, c in summary["forms"].items():
-        print(f"{form:<24}{c['n']:>5}{c['exact']:>8}{c['wrong']:>8}{c['refused']:>9}{c['timeout']:>9}"
-              f"   {c['exact_share']:.1%}")
+        print(f"{form:<24}{c['n']:>5}" + "".join(f"{c[v]:>9}" for v in VERDICTS) + f"   {c['exact_share']:.1%}")
+
+
+# --------------------------------------------------------------------------- test fixtures
+
+FIXTURE_CANDIDATES = 48
+FIXTURE_COUNT = 25
+MAX_ANNEX_PAGES = 3
+
+
+def form_file(form: str, stem: str) -> str:
+    """File name of one form of a notice, in the corpus (FORM/ID.ext) or as a fixture (stem-form.ext)."""
+    if form == "docx":
+        return f"{stem}.docx"
+    kind, rest = form.split("-", 1)
+    return f"{stem}-{rest}.{kind}"
+
+
+def annex_pages(pdf: Path) -> int:
+    """Pages from the one whose first lines hold the 附件 heading to the end."""
+    pages = pdfium_pages(pdf)
+    first = next((k for k, page in enumerate(pages) if "附件" in [ln.strip() for ln in page.splitlines()[:4]]),
+                 len(pages))
+    return len(pages) - first
+
+
+def cover(candidates: list[Notice], count: int) -> list[Notice]:
+    """Greedy cover: the notice that brings the most factor values not yet covered, until every
+    value of every varied factor is in; then the next candidates in order up to `count`."""
+    def values(n: Notice) -> set[tuple[str, str]]:
+        return {(axis, str(n.factors[axis])) for axis in FACTOR_AXES}
+
+    wanted = set().union(*(values(n) for n in candidates))
+    chosen: list[Notice] = []
+    covered: set[tuple[str, str]] = set()
+    while covered != wanted:
+        best = max((n for n in candidates if n not in chosen), key=lambda n: len(values(n) - covered))
+        chosen.append(best)
+        covered |= values(best)
+    chosen += [n for n in candidates if n not in chosen][:max(count - len(chosen), 0)]
+    return sorted(chosen, key=lambda n: n.id)
+
+
+def make_fixtures(out: Path, seed: int, workers: int, timeout: int) -> None:
+    """Small notices (a few units, one to three annex pages) that together cover every varied
+    factor; every form of each, its truth, and what the readers did with it when written."""
+    candidates = draw_corpus(FIXTURE_CANDIDATES, seed, small=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        render(candidates, work, workers)
+        readings = read_all(work, [n.id for n in candidates], workers, timeout)
+        verdicts: dict[str, dict[str, str]] = {}
+        for reading in readings:
+            notice = next(n for n in candidates if n.id == reading.id)
+            verdicts.setdefault(reading.id, {})[reading.form] = judge(notice.annex.truth(), reading)[0]
+        # A fixture must read quickly in the test suite and stay small.
+        usable = [n for n in candidates if not {"timeout", "crash"} & set(verdicts[n.id].values())
+                  and max(annex_pages(work / f"pdf-{p}" / f"{n.id}.pdf") for p in PDF_FORMS) <= MAX_ANNEX_PAGES]
+        chosen = cover(usable, FIXTURE_COUNT)
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        manifest: dict[str, Any] = {"seed": seed, "fixtures": {}}
+        for k, notice in enumerate(chosen, start=1):
+            stem = f"rendered-{k:02d}"
+            forms = fixture_forms(k)
+            for form in forms:
+                shutil.copyfile(work / form / form_file_in_corpus(form, notice.id), out / form_file(form, stem))
+            (out / f"{stem}.truth.json").write_text(
+                json.dumps(notice.annex.truth(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            manifest["fixtures"][stem] = {"drawn_as": notice.id, "factors": notice.factors, "forms": forms,
+                                          "measured": {f: verdicts[notice.id][f] for f in forms}}
+        (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                                           encoding="utf-8")
+    size = sum(p.stat().st_size for p in out.iterdir())
+    print(f"wrote {len(chosen)} fixtures ({size / 1e6:.1f} MB) to {out}")
+    for stem, entry in manifest["fixtures"].items():
+        print(stem, " ".join(f"{form}={v}" for form, v in entry["measured"].items() if v != "exact"))
+
+
+def fixture_forms(k: int) -> list[str]:
+    """The Word document and one PDF with its two text extractions: the producers take turns
+    (LibreOffice ruled, unruled, Chromium), which keeps the folder small (a PDF embeds its font)."""
+    producer = PDF_FORMS[(k - 1) % len(PDF_FORMS)]
+    return ["docx", f"pdf-{producer}", f"txt-pdfium-{producer}", f"txt-plumber-{producer}"]
+
+
+def form_file_in_corpus(form: str, notice_id: str) -> str:
+    return f"{notice_id}.{'docx' if form == 'docx' else form.split('-', 1)[0]}"
 
 
 # --------------------------------------------------------------------------- main
 
 
-def draw_corpus(n: int, seed: int) -> list[Notice]:
+def draw_corpus(n: int, seed: int, small: bool = False) -> list[Notice]:
     rng = random.Random(seed)
     real = load_real_annex()
     city, body = load_real_body()
-    return [draw_notice(k, rng, real, city, body) for k in range(n)]
+    return [draw_notice(k, rng, real, city, body, small) for k in range(n)]
 
 
 def write_manifest(notices: list[Notice], out: Path, seed: int) -> None:
@@ -807,24 +911,38 @@ def write_manifest(notices: list[Notice], out: Path, seed: int) -> None:
     out.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def _same_corpus(manifest: Path, seed: int, n: int) -> bool:
+    if not manifest.is_file():
+        return False
+    kept = json.loads(manifest.read_text(encoding="utf-8"))
+    return kept.get("seed") == seed and kept.get("n") == n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="number of notices (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--keep", type=Path, help="keep the rendered corpus in this folder")
     parser.add_argument("--workers", type=int, default=2, help="parallel renderers and readers (default 2)")
-    parser.add_argument("--timeout", type=int, default=3,
-                        help="CPU seconds one reading may take before it is stopped and counted as a timeout (default 3)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --keep: read the corpus already rendered there (same --n and --seed) again")
+    parser.add_argument("--timeout", type=int, default=2,
+                        help="CPU seconds one reading may take before it is stopped and counted as a timeout (default 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "quality" / "render_share.json",
                         help="where to write the counts (default data/quality/render_share.json)")
+    parser.add_argument("--fixtures", type=Path, help="write the small test fixtures into this folder instead")
     args = parser.parse_args(argv)
     quiet_pdfminer()
+    if args.fixtures:
+        make_fixtures(args.fixtures, args.seed, args.workers, args.timeout)
+        return 0
     notices = draw_corpus(args.n, args.seed)
     work = args.keep or Path(tempfile.mkdtemp(prefix="render-corpus-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        write_manifest(notices, work / "manifest.json", args.seed)
-        render(notices, work, args.workers)
+        if not (args.reuse and args.keep and _same_corpus(work / "manifest.json", args.seed, args.n)):
+            write_manifest(notices, work / "manifest.json", args.seed)
+            render(notices, work, args.workers)
         started = time.monotonic()
         readings = read_all(work, [n.id for n in notices], args.workers, args.timeout)
         print(f"pipeline: {len(readings)} readings in {time.monotonic() - started:.0f} s", file=sys.stderr)

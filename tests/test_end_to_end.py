@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-# Written by `make bench` and `make rebuild-share`, not by the pipeline.
-MEASUREMENTS = {"bench.json", "rebuild_share.json"}
+# Written by `make bench`, `make rebuild-share` and `make render-share`, not by the pipeline.
+MEASUREMENTS = {"bench.json", "rebuild_share.json", "render_share.json"}
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
