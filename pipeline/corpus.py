@@ -124,6 +124,18 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     return results
 
 
+def published_annex(path: Path, root: Path) -> tuple[list[dict[str, Any]], str | None, str | None]:
+    """What corpus mode publishes of one file on its own: (annex rows, the problems that name the
+    file when it publishes none, the traceback of an unexpected failure)."""
+    result = process_file(path, root)
+    if result.error:
+        return [], result.error, result.trace
+    run = CorpusRun([result])
+    published = resolve_versions(run)
+    rows = [r for r in result.rows.get("annex_measures", []) if r["doc_id"] in published]
+    return rows, "; ".join(run.problems) or None, None
+
+
 def resolve_versions(run: CorpusRun) -> set[str]:
     """Group the readings into plan versions; return the doc ids whose rows are published.
 
