@@ -44,8 +44,15 @@ def top_level_imports() -> dict[str, set[str]]:
                 found.update(f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in modules)
             elif isinstance(node, ast.Import):
                 found.update(a.name for a in node.names if a.name.startswith("pipeline"))
+        # Importing `a.b.c` runs the packages `a` and `a.b` first: their imports are reached too.
+        found.update(parent for m in list(found) for parent in parent_packages(m))
         graph[name] = {m for m in found if m in modules and m != name}
     return graph
+
+
+def parent_packages(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
