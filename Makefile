@@ -41,7 +41,7 @@ RUNNER := pipeline/__main__.py pipeline/errors.py pipeline/problems.py pipeline/
 # its annex and outline read (pipeline/versions.py), so every parsing stage depends on those parsers.
 PARSE := $(RUNNER) pipeline/sources.py pipeline/load.py pipeline/memo.py pipeline/notice.py \
          pipeline/consultation_page.py pipeline/plan.py pipeline/unitnames.py $(wildcard pipeline/readers/*.py) \
-         pipeline/versions.py $(wildcard pipeline/annex/*.py) pipeline/clauses.py pipeline/responsibilities.py
+         pipeline/versions.py $(wildcard pipeline/annex/*.py) $(wildcard pipeline/outline/*.py)
 STAGE_INPUTS := $(RAW_FILES) $(PARSE) | $(INSTALLED)
 
 # Every stage also records the problems it met, for the summary that ends `make all`.
@@ -81,7 +81,7 @@ data: $(OUTPUTS) ## run every stage (only what changed)
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	$(call stage,documents)
 
-$(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
+$(CLAUSES) &: $(wildcard pipeline/outline/*.py) $(STAGE_INPUTS)
 	$(call stage,clauses)
 
 ANNEX_CODE := $(wildcard pipeline/annex/*.py)

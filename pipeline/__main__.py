@@ -27,7 +27,7 @@ EXIT_STATUS_HELP = ("Exit status: 0 every source and annex read and every scope 
 # Stage name -> (module, what it writes). Modules are imported only when their stage runs.
 STAGES: dict[str, tuple[str, str]] = {
     "documents": ("pipeline.documents", "documents: one row per document in raw/ (embedded ones included)"),
-    "clauses": ("pipeline.clauses", "clauses, responsibilities: the outline of each plan version and who does what"),
+    "clauses": ("pipeline.outline.clauses", "clauses, responsibilities: the outline of each plan version and who does what"),
     "annex": ("pipeline.annex.stage", "annex_measures + quality/annex_*: the 重点任务推进表 rebuilt as unit x phase x measure"),
     "consultation": ("pipeline.consultation", "consultation: organiser, period, channels, timeline, figures"),
     "tags": ("pipeline.tags", "tags: rule-based links / 4P / target-group tags of every clause and measure"),

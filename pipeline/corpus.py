@@ -60,7 +60,7 @@ def _specs() -> dict[str, TableSpec]:
     from pipeline.annex.stage import ANNEX_MEASURES
     specs = {ANNEX_MEASURES.name: ANNEX_MEASURES}
     try:
-        from pipeline.clauses import CLAUSES
+        from pipeline.outline.clauses import CLAUSES
         specs[CLAUSES.name] = CLAUSES
     except ImportError:
         pass

@@ -83,7 +83,7 @@ def _outline_key(doc: Document) -> str | None:
     try:
         parts = split_plan(doc)
         try:
-            from pipeline.clauses import outline_of
+            from pipeline.outline.clauses import outline_of
         except ImportError:
             text = normalize_key("".join(ln.text for ln in parts.body))
         else:
@@ -131,7 +131,7 @@ class PlanRead:
     """A reading with what the stages publish from it."""
     reading: Reading
     annex: ParsedAnnex | None = None
-    clauses: list[Any] | None = None  # pipeline.clauses.Clause
+    clauses: list[Any] | None = None  # pipeline.outline.clauses.Clause
 
 
 def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
@@ -151,7 +151,7 @@ def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
         except SourceError as error:
             status = refused(doc, error)
         try:
-            from pipeline.clauses import outline_of
+            from pipeline.outline.clauses import outline_of
             clauses = outline_of(doc)
         except ImportError:
             clauses = None

@@ -76,7 +76,7 @@ def test_records_and_readers_do_not_reach_back_into_the_stages():
     assert reachable(graph, "pipeline.records") == set()
     for reader in ("pipeline.readers", "pipeline.readers.docx", "pipeline.readers.html"):
         assert "pipeline.sources" not in reachable(graph, reader) | {reader}
-    assert "pipeline.clauses" not in reachable(graph, "pipeline.responsibilities")
+    assert "pipeline.outline.clauses" not in reachable(graph, "pipeline.outline.responsibilities")
 
 
 @pytest.mark.parametrize("stage", DERIVED)
