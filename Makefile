@@ -41,7 +41,7 @@ RUNNER := pipeline/__main__.py pipeline/errors.py pipeline/problems.py pipeline/
 # its annex and outline read (pipeline/versions.py), so every parsing stage depends on those parsers.
 PARSE := $(RUNNER) pipeline/sources.py pipeline/load.py pipeline/memo.py pipeline/notice.py \
          pipeline/consultation_page.py pipeline/plan.py pipeline/unitnames.py $(wildcard pipeline/readers/*.py) \
-         pipeline/versions.py $(wildcard pipeline/annex*.py) pipeline/clauses.py pipeline/responsibilities.py
+         pipeline/versions.py $(wildcard pipeline/annex/*.py) $(wildcard pipeline/outline/*.py)
 STAGE_INPUTS := $(RAW_FILES) $(PARSE) | $(INSTALLED)
 
 # Every stage also records the problems it met, for the summary that ends `make all`.
@@ -81,10 +81,10 @@ data: $(OUTPUTS) ## run every stage (only what changed)
 $(DOCUMENTS) &: pipeline/documents.py $(STAGE_INPUTS)
 	$(call stage,documents)
 
-$(CLAUSES) &: pipeline/clauses.py pipeline/responsibilities.py $(STAGE_INPUTS)
+$(CLAUSES) &: $(wildcard pipeline/outline/*.py) $(STAGE_INPUTS)
 	$(call stage,clauses)
 
-ANNEX_CODE := pipeline/annex.py pipeline/annex_status.py pipeline/annex_model.py pipeline/annex_text.py pipeline/annex_linear.py pipeline/annex_cells.py
+ANNEX_CODE := $(wildcard pipeline/annex/*.py)
 
 $(ANNEX) &: $(ANNEX_CODE) $(STAGE_INPUTS)
 	$(call stage,annex)
@@ -96,11 +96,11 @@ $(CONSULTATION) &: pipeline/consultation.py $(STAGE_INPUTS)
 $(TAGS) &: pipeline/tags.py pipeline/data/tag_rules.json $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(RUNNER) | $(INSTALLED)
 	$(call stage,tags)
 
-$(CHANGES) &: pipeline/changes.py pipeline/annex_status.py pipeline/plan.py pipeline/notice.py pipeline/tags.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(RUNNER) | $(INSTALLED)
+$(CHANGES) &: pipeline/changes.py pipeline/annex/__init__.py pipeline/annex/status.py pipeline/plan.py pipeline/notice.py pipeline/tags.py pipeline/data/domain_terms.txt $(DATA)/documents.parquet $(DATA)/clauses.parquet $(DATA)/annex_measures.parquet $(DATA)/annex_status.parquet $(RUNNER) | $(INSTALLED)
 	$(call stage,changes)
 
 # The dictionary is built from the table specs in the stage modules.
-$(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/readers/*.py) | $(INSTALLED)
+$(DATAPACKAGE) &: pipeline/datadict.py $(wildcard pipeline/*.py pipeline/*/*.py) | $(INSTALLED)
 	$(call stage,datadict)
 
 # The site reads the published datasets (never the sources): it reruns when they change.

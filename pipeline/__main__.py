@@ -27,8 +27,8 @@ EXIT_STATUS_HELP = ("Exit status: 0 every source and annex read and every scope 
 # Stage name -> (module, what it writes). Modules are imported only when their stage runs.
 STAGES: dict[str, tuple[str, str]] = {
     "documents": ("pipeline.documents", "documents: one row per document in raw/ (embedded ones included)"),
-    "clauses": ("pipeline.clauses", "clauses, responsibilities: the outline of each plan version and who does what"),
-    "annex": ("pipeline.annex", "annex_measures + quality/annex_*: the 重点任务推进表 rebuilt as unit x phase x measure"),
+    "clauses": ("pipeline.outline.clauses", "clauses, responsibilities: the outline of each plan version and who does what"),
+    "annex": ("pipeline.annex.stage", "annex_measures + quality/annex_*: the 重点任务推进表 rebuilt as unit x phase x measure"),
     "consultation": ("pipeline.consultation", "consultation: organiser, period, channels, timeline, figures"),
     "tags": ("pipeline.tags", "tags: rule-based links / 4P / target-group tags of every clause and measure"),
     "changes": ("pipeline.changes", "changes + reports/: what changed between consecutive plan versions"),

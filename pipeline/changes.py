@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipeline.annex_status import COMPARABLE, PART_SEPARATOR
+from pipeline.annex.status import COMPARABLE, PART_SEPARATOR
 from pipeline.records import PLAN_KINDS
 from pipeline.tables import Column, TableSpec, read_table, write_bytes_atomic, write_tables
 from pipeline.textnorm import normalize_key, strip_punctuation

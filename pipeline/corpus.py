@@ -57,10 +57,10 @@ class CorpusRun:
 
 
 def _specs() -> dict[str, TableSpec]:
-    from pipeline.annex import ANNEX_MEASURES
+    from pipeline.annex.stage import ANNEX_MEASURES
     specs = {ANNEX_MEASURES.name: ANNEX_MEASURES}
     try:
-        from pipeline.clauses import CLAUSES
+        from pipeline.outline.clauses import CLAUSES
         specs[CLAUSES.name] = CLAUSES
     except ImportError:
         pass
@@ -75,7 +75,7 @@ def _one_line(error: BaseException) -> str:
 def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     """The readings and rows of every plan text of one source file; a file that cannot be read
     gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
-    from pipeline.annex import measure_rows
+    from pipeline.annex.stage import measure_rows
     from pipeline.records import plan_versions
     from pipeline.sources import read_source, split_documents
     from pipeline.versions import read_plan
@@ -144,7 +144,7 @@ def resolve_versions(run: CorpusRun) -> set[str]:
     another was published is named too."""
     from pipeline.versions import choose, group_readings, twin_entry, unread_twins
 
-    from pipeline.annex import unconfirmed
+    from pipeline.annex.stage import unconfirmed
     from pipeline.versions import METHOD_ORDER
 
     published: set[str] = set()

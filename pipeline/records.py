@@ -79,7 +79,7 @@ PLAN_KINDS = ("consultation_draft", "final_text", "issued_notice")
 
 @dataclass(frozen=True)
 class Clause:
-    """One clause of a plan's outline (see pipeline.clauses)."""
+    """One clause of a plan's outline (see pipeline.outline.clauses)."""
     doc_id: str
     clause_id: str
     parent_id: str | None

@@ -20,9 +20,7 @@ from pathlib import Path
 from pipeline.consultation_page import is_consultation_page, split_consultation_page
 from pipeline.errors import SourceError
 from pipeline.notice import parse_notice_header
-# Re-exported for the modules that still import them from here (the PDF reader, the annex rebuild,
-# the corpus rendering script); new code imports them from where they live.
-from pipeline.records import CellRef, Document, Line, Source, plan_versions  # noqa: F401
+from pipeline.records import Document, Line, Source
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -204,12 +202,3 @@ def issued_notice(source: Source) -> Document:
     return Document(doc_id=_stem(source), kind="issued_notice", source=source, lines=lines,
                     title=header["title"] or "", doc_number=header["doc_number"], issuer=header["issuer"],
                     issue_date=header["issue_date"], recipients=header["recipients"])
-
-
-def __getattr__(name: str) -> object:
-    """`load_documents` lives in pipeline.load, which imports this module: it is looked up there only
-    when a caller that still imports it from here asks for it, so that no import cycle is formed."""
-    if name == "load_documents":
-        from pipeline.load import load_documents
-        return load_documents
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -235,7 +235,7 @@ def measure_records(rows: Iterable[dict[str, Any]]) -> list[TaggedRecord]:
 
 def clauses_available() -> bool:
     import importlib.util
-    return importlib.util.find_spec("pipeline.clauses") is not None
+    return importlib.util.find_spec("pipeline.outline.clauses") is not None
 
 
 def clause_records(rows: Iterable[dict[str, Any]]) -> list[TaggedRecord]:

@@ -30,9 +30,9 @@ from pipeline.records import Document
 from pipeline.textnorm import normalize_key, strip_punctuation
 
 if TYPE_CHECKING:
-    from pipeline.annex import ParsedAnnex
-    from pipeline.annex_model import AnnexMeasure
-    from pipeline.annex_status import AnnexRead
+    from pipeline.annex.stage import ParsedAnnex
+    from pipeline.annex.model import AnnexMeasure
+    from pipeline.annex.status import AnnexRead
 
 # Most structured first. A table read cell by cell keeps the author's cells; a linearisation keeps
 # the order but not the grid; a rebuild infers the grid from line widths.
@@ -83,7 +83,7 @@ def _outline_key(doc: Document) -> str | None:
     try:
         parts = split_plan(doc)
         try:
-            from pipeline.clauses import outline_of
+            from pipeline.outline.clauses import outline_of
         except ImportError:
             text = normalize_key("".join(ln.text for ln in parts.body))
         else:
@@ -108,7 +108,7 @@ def version_key(doc: Document) -> tuple[str, ...]:
 def structure(doc: Document) -> tuple[int, int, str]:
     """How structured the file's reading of the annex can be, before reading it: a table read cell
     by cell, a clean linearisation, broken text to rebuild; then the format; then the file name."""
-    from pipeline.annex import is_broken_layout
+    from pipeline.annex.stage import is_broken_layout
     from pipeline.plan import split_plan
     try:
         lines = split_plan(doc).annex
@@ -131,14 +131,14 @@ class PlanRead:
     """A reading with what the stages publish from it."""
     reading: Reading
     annex: ParsedAnnex | None = None
-    clauses: list[Any] | None = None  # pipeline.clauses.Clause
+    clauses: list[Any] | None = None  # pipeline.outline.clauses.Clause
 
 
 def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
     """Read the annex and the outline of one file's plan version. Problems are not reported here:
     the stage that publishes the version reports its own, the annex stage those of its twins."""
-    from pipeline.annex import parse_annex, read_status
-    from pipeline.annex_status import refused
+    from pipeline.annex.stage import parse_annex, read_status
+    from pipeline.annex.status import refused
     from pipeline.plan import split_plan
 
     annex = None
@@ -151,7 +151,7 @@ def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
         except SourceError as error:
             status = refused(doc, error)
         try:
-            from pipeline.clauses import outline_of
+            from pipeline.outline.clauses import outline_of
             clauses = outline_of(doc)
         except ImportError:
             clauses = None
@@ -241,7 +241,7 @@ def compare_headers(a: Reading, b: Reading) -> list[dict[str, Any]]:
 def cross_check_pair(a: Reading, b: Reading) -> dict[str, Any]:
     """Two readings of one version: header, clauses and measures. A side that could not be read is
     not compared (and says why); nothing is reported as different for it."""
-    from pipeline.annex import compare_measures
+    from pipeline.annex.stage import compare_measures
 
     check: dict[str, Any] = {"a_doc": a.doc_id, "b_doc": b.doc_id, "header": compare_headers(a, b)}
     unread = [r for r in (a, b) if r.clauses is None]

@@ -39,7 +39,7 @@ from pathlib import Path
 from pipeline.plan import split_plan
 from pipeline.sources import read_source, split_documents
 from pipeline.textnorm import display_width
-from pipeline.annex_text import rebuild_annex
+from pipeline.annex.text import rebuild_annex
 raw = Path(sys.argv[1])
 doc = split_documents(read_source(raw / sys.argv[2], raw))[0]
 lines = split_plan(doc).annex

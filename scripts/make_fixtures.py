@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.annex import parse_annex  # noqa: E402
-from pipeline.clauses import parse_outline  # noqa: E402
+from pipeline.outline.clauses import parse_outline  # noqa: E402
 from pipeline.plan import split_plan  # noqa: E402
 from pipeline.load import load_documents  # noqa: E402
 from pipeline.records import Document, Source  # noqa: E402

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from annex_simulator import Layout, TidyTable, as_lines, layout, layouts, tidy_tables  # noqa: E402
 
-from pipeline.annex_text import rebuild_annex  # noqa: E402
+from pipeline.annex.text import rebuild_annex  # noqa: E402
 from pipeline.errors import SourceError  # noqa: E402
 from pipeline.tables import write_bytes_atomic  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from annex_simulator import Layout, TidyTable, as_lines, layout, layouts, tidy_tables
-from pipeline.annex_text import _split_merged, is_unit_name, rebuild_annex
+from pipeline.annex.text import _split_merged, is_unit_name, rebuild_annex
 from pipeline.errors import SourceError
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
@@ -36,7 +36,7 @@ def test_a_merged_line_splits_at_spaces_and_item_numbers():
 
 
 def _split_merged_text(text: str) -> list[str]:
-    from pipeline.annex_text import TextLine
+    from pipeline.annex.text import TextLine
     return _split_merged(TextLine(text, 1, None), 10.0)
 
 
@@ -164,12 +164,12 @@ def test_text_lines_keep_editor_numbering_pages_from_form_feeds_and_unglue_furni
     ("市 强化反拐和防性侵宣传", ["市强化反拐和防性侵宣传"]),  # a wide gap is cut only where needed
 ])
 def test_line_pieces_drop_justification_and_cut_before_item_numbers(text, pieces):
-    from pipeline.annex_text import _line_pieces
+    from pipeline.annex.text import _line_pieces
     assert [p for p, _, _ in _line_pieces(text)] == pieces
 
 
 def test_a_justified_line_reads_as_wrapped():
-    from pipeline.annex_text import TextLine, _compact, is_full
+    from pipeline.annex.text import TextLine, _compact, is_full
     line = _compact([TextLine("活 动 ， 结 合 “ 就 业 援 助", 1, None)])[0]
     assert line.text == "活动，结合“就业援助" and line.justified and is_full(line, 13.0)
 
@@ -180,7 +180,7 @@ def test_a_justified_line_reads_as_wrapped():
     (["牵头单", "位", "重点任务", "年度推进举措", "2022 2023-2029 2030"], ["重点任务", "2022", "2023-2029", "2030"]),
 ])
 def test_header_cells_sharing_lines_and_other_labels(header, phases):
-    from pipeline.annex_text import _parse_header, _prepare
+    from pipeline.annex.text import _parse_header, _prepare
     lines = _prepare(as_lines(["附件", "重点任务推进表", *header, "市公", "安局", "1.加强。"]))
     assert _parse_header(lines, "sim") == (phases, 2 + len(header))
 

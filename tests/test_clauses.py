@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.clauses import outline_number, parse_outline
+from pipeline.outline.clauses import outline_number, parse_outline
 from pipeline.plan import split_plan
 from pipeline.records import Document, Line, Source
 

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 from pipeline.annex import measure_rows, parse_all
-from pipeline.clauses import parse_outline
+from pipeline.outline.clauses import parse_outline
 from pipeline.documents import document_rows
 from pipeline.errors import SourceError
 from pipeline.plan import split_plan
-from pipeline.responsibilities import parse_responsibilities
+from pipeline.outline.responsibilities import parse_responsibilities
 from pipeline.load import load_documents
 from pipeline.sources import read_source, sniff_format
 from pipeline.textnorm import normalize_key

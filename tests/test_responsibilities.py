@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from pipeline.clauses import parse_outline
+from pipeline.outline.clauses import parse_outline
 from pipeline.plan import split_plan
-from pipeline.responsibilities import parse_responsibilities, split_part
+from pipeline.outline.responsibilities import parse_responsibilities, split_part
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.annex import measure_rows, parse_all
-from pipeline.clauses import outline_of
+from pipeline.outline.clauses import outline_of
 from pipeline.load import load_documents
 from pipeline.records import plan_versions
 from pipeline.tables import validate

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
-from pipeline.annex_text import LABEL, is_unit_name
+from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
+from pipeline.annex.text import LABEL, is_unit_name
 from pipeline.errors import SourceError
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
-from pipeline.annex_text import LABEL, is_unit_name
+from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
+from pipeline.annex.text import LABEL, is_unit_name
 from pipeline.errors import SourceError
 from pipeline.records import CellRef, Line
 from pipeline.textnorm import join_lines, normalize_key

@@ -1,9 +1,9 @@
 """Stage `annex`: the 重点任务推进表 of every plan version as unit x phase x measure.
 
 An annex read from a table in the file itself (DOCX, ruled PDF) is read cell by cell by
-`pipeline.annex_cells.parse_cell_annex`. An annex laid out as broken PDF text (the unit column read one character per line) is rebuilt by
-`pipeline.annex_text.rebuild_annex`; a clean cell-by-cell linearisation is read by
-`pipeline.annex_linear.parse_linear_annex`. Every rebuilt table is cross-checked against every clean
+`pipeline.annex.cells.parse_cell_annex`. An annex laid out as broken PDF text (the unit column read one character per line) is rebuilt by
+`pipeline.annex.text.rebuild_annex`; a clean cell-by-cell linearisation is read by
+`pipeline.annex.linear.parse_linear_annex`. Every rebuilt table is cross-checked against every clean
 one: the measures must agree on their normalised text, and the true differences are reported.
 Every character of the annex region ends up in a measure, the header, or the quality report.
 """
@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.annex_model import AnnexMeasure, AnnexTable
-from pipeline.annex_status import ANNEX_STATUS, AnnexRead, absent, read_fully, refused
+from pipeline.annex.model import AnnexMeasure, AnnexTable
+from pipeline.annex.status import ANNEX_STATUS, AnnexRead, absent, read_fully, refused
 from pipeline.plan import split_plan
 from pipeline.errors import SourceError
 from pipeline.load import load_documents
@@ -69,7 +69,7 @@ def is_broken_layout(lines: list[Line]) -> bool:
     """A clean linearisation prints each unit name, and each paragraph, on a line of its own;
     broken PDF text wraps every paragraph at its column's width, so most of its lines stop
     mid-sentence, and reads a narrow unit column a piece of a name per line."""
-    from pipeline.annex_text import TERMINAL, is_unit_name
+    from pipeline.annex.text import TERMINAL, is_unit_name
     keys = [normalize_key(ln.text) for ln in lines if ln.text.strip()]
     whole_names = sum(1 for k in keys if len(k) >= 2 and is_unit_name(k))
     wrapped = sum(1 for k in keys if len(k) >= 4 and not k.endswith(TERMINAL))
@@ -88,13 +88,13 @@ def _read_annex(doc: Document) -> ParsedAnnex | None:
     if not any(ln.text.strip() for ln in lines):
         return None
     if any(ln.cell is not None for ln in lines):
-        from pipeline.annex_cells import parse_cell_annex
+        from pipeline.annex.cells import parse_cell_annex
         parsed = ParsedAnnex(doc, "table", parse_cell_annex(lines, doc.source.name), lines)
     elif is_broken_layout(lines):
-        from pipeline.annex_text import rebuild_annex
+        from pipeline.annex.text import rebuild_annex
         parsed = ParsedAnnex(doc, "rebuilt", rebuild_annex(lines, doc.source.name), lines)
     else:
-        from pipeline.annex_linear import parse_linear_annex
+        from pipeline.annex.linear import parse_linear_annex
         parsed = ParsedAnnex(doc, "linear", parse_linear_annex(lines, doc.source.name), lines)
     _require_complete(parsed)
     return parsed

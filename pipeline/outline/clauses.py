@@ -19,7 +19,7 @@ from pipeline.memo import by_content
 from pipeline.plan import PlanParts, split_plan
 from pipeline.problems import report_problem
 from pipeline.records import Clause, Document, Line, plan_versions
-from pipeline.responsibilities import RESPONSIBILITIES, parse_responsibilities
+from pipeline.outline.responsibilities import RESPONSIBILITIES, parse_responsibilities
 from pipeline.tables import Column, ForeignKey, TableSpec, write_tables
 from pipeline.textnorm import join_lines, normalize_key
 

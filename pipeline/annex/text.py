@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pipeline.annex_model import AnnexMeasure, AnnexTable, QualityIssue
+from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
 from pipeline.records import Line
 from pipeline.textnorm import display_width, join_lines, normalize_key
