@@ -237,7 +237,8 @@ def real_annex(rng: random.Random, factors: dict[str, Any], real: Annex, small: 
 def load_real_annex() -> Annex:
     """The issued notice's annex in raw/, read by the pipeline itself."""
     from pipeline.annex import parse_annex
-    from pipeline.sources import load_documents, plan_versions
+    from pipeline.load import load_documents
+    from pipeline.records import plan_versions
 
     for doc in plan_versions(load_documents(ROOT / "raw")):
         parsed = parse_annex(doc) if doc.kind == "issued_notice" else None
@@ -253,9 +254,9 @@ def load_real_annex() -> Annex:
 def load_real_body() -> tuple[str, list[tuple[int, str]]]:
     """The issuing city and the plan outline of the real notice, each clause cut to its first
     sentence so that a notice stays short; the city's name is replaced by the drawn one."""
-    from pipeline.clauses import parse_outline
+    from pipeline.outline.clauses import parse_outline
     from pipeline.plan import split_plan
-    from pipeline.sources import load_documents
+    from pipeline.load import load_documents
 
     doc = next(d for d in load_documents(ROOT / "raw") if d.kind == "issued_notice")
     city = (doc.issuer or "").split("市")[0]
