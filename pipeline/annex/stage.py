@@ -126,10 +126,13 @@ def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- checks
 
 def _header_lines(parsed: ParsedAnnex) -> list[Line]:
-    """The annex heading, title and column headings: up to the line holding the last phase."""
+    """The annex heading, title and column headings: up to the line that completes the last phase
+    (a narrow column can wrap a heading such as 2023—2027年 over two lines)."""
     last = normalize_key(parsed.table.phases[-1]) if parsed.table.phases else ""
+    read = ""
     for k, ln in enumerate(parsed.lines):
-        if last and last in normalize_key(ln.text):
+        read += normalize_key(ln.text)
+        if last and last in read[-(len(last) + len(normalize_key(ln.text))):]:
             return parsed.lines[:k + 1]
     return []
 
