@@ -80,7 +80,6 @@ REFUSED: set[tuple[str, str]] = {
     ("rendered-17", "txt-plumber-lo-unruled"),
     ("rendered-18", "txt-pdfium-browser"),
     ("rendered-18", "txt-plumber-browser"),
-    ("rendered-19", "pdf-lo-ruled"),
     ("rendered-19", "txt-pdfium-lo-ruled"),
     ("rendered-19", "txt-plumber-lo-ruled"),
     ("rendered-20", "txt-pdfium-lo-unruled"),
