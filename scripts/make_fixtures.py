@@ -248,22 +248,9 @@ def notice_html(doc: Document) -> str:
     parsed = parse_annex(doc)
     table = parsed.table
     heading = [ln.text.strip() for ln in parsed.lines if ln.text.strip()][:2]
-    periods = [p for p in table.phases if p[:1].isdigit()]
-    tasks = [p for p in table.phases if p not in periods]
-    head = "".join(f'<th rowspan="2">{escape(h)}</th>' for h in ["单位"] + tasks)
-    head += f'<th colspan="{len(periods)}">{PERIOD_HEADING}</th>'
-    sub = "".join(f"<th>{escape(p)}</th>" for p in periods)
-    rows = []
-    for unit in table.units:
-        cells = [f'<td class="unit">{escape(unit)}</td>']
-        for phase in table.phases:
-            items = [m for m in table.measures if m.unit == unit and m.phase == phase]
-            cells.append("<td>" + "".join(f"<p>{escape(m.label + '.' if m.label else '')}{escape(m.text)}</p>"
-                                          for m in items) + "</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+    header, rows = _html_annex_rows(table, PERIOD_HEADING, ' class="unit"')
     body.append(f'<div class="annex"><p>{escape(heading[0])}</p><h1>{escape(heading[1])}</h1>'
-                f"<table><thead><tr>{head}</tr><tr>{sub}</tr></thead><tbody>" + "\n".join(rows)
-                + "</tbody></table></div>")
+                "<table><thead>" + "".join(header) + "</thead><tbody>" + "\n".join(rows) + "</tbody></table></div>")
     return NOTICE_PAGE.format(title=escape(header[0]), body="\n".join(body))
 
 
@@ -317,21 +304,27 @@ def _annex_table(parsed) -> str:
     table = parsed.table
     first_unit = min(m.line_start for m in table.measures) if table.measures else 0
     header = [ln.text.strip() for ln in parsed.lines if ln.text.strip() and ln.lineno < first_unit]
+    spanning = [h for h in header[2:] if h not in table.phases and "单位" not in h and not h.startswith(table.units[0])]
+    head, rows = _html_annex_rows(table, spanning[0] if spanning else "")
+    return '<table class="annex" border="1">\n' + "\n".join(head + rows) + "\n</table>"
+
+
+def _html_annex_rows(table, spanning: str, unit_attributes: str = "") -> tuple[list[str], list[str]]:
+    """The two header rows (a spanning heading over the years) and one row per unit of an annex."""
     periods = [p for p in table.phases if p[:1].isdigit()]
     tasks = [p for p in table.phases if p not in periods]
-    spanning = [h for h in header[2:] if h not in table.phases and "单位" not in h and not h.startswith(table.units[0])]
     top = "".join(f'<th rowspan="2">{escape(h)}</th>' for h in ["单位"] + tasks)
-    top += f'<th colspan="{len(periods)}">{escape(spanning[0] if spanning else "")}</th>'
+    top += f'<th colspan="{len(periods)}">{escape(spanning)}</th>'
     sub = "".join(f"<th>{escape(p)}</th>" for p in periods)
-    rows = [f"<tr>{top}</tr>", f"<tr>{sub}</tr>"]
+    rows = []
     for unit in table.units:
-        cells = [f"<td>{escape(unit)}</td>"]
+        cells = [f"<td{unit_attributes}>{escape(unit)}</td>"]
         for phase in table.phases:
             items = [m for m in table.measures if m.unit == unit and m.phase == phase]
             cells.append("<td>" + "".join(f"<p>{escape(m.label + '.' if m.label else '')}{escape(m.text)}</p>"
                                           for m in items) + "</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return '<table class="annex" border="1">\n' + "\n".join(rows) + "\n</table>"
+    return [f"<tr>{top}</tr>", f"<tr>{sub}</tr>"], rows
 
 
 def build_html(source: Source, out: Path) -> None:
