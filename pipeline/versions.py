@@ -139,7 +139,6 @@ def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
     the stage that publishes the version reports its own, the annex stage those of its twins."""
     from pipeline.annex.stage import parse_annex, read_status
     from pipeline.annex.status import refused
-    from pipeline.plan import split_plan
 
     annex = None
     clauses = None

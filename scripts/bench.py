@@ -137,10 +137,12 @@ def time_corpus(count: int, scratch: Path) -> dict:
     wall = time.perf_counter() - start
     end_cpu = os.times()
     cpu = (end_cpu.children_user - start_cpu.children_user) + (end_cpu.children_system - start_cpu.children_system)
-    failed = sum(1 for line in proc.stderr.splitlines() if line.startswith("error:"))
+    # Every generated notice is read in full; its annex, rebuilt from broken text with no clean copy
+    # beside it, is then refused (README: a rebuilt table is published only when confirmed).
+    skipped = sum(1 for line in proc.stderr.splitlines() if line.startswith("error:"))
     return {"documents": count, "wall_s": round(wall, 2), "ms_per_document": round(1000 * wall / count, 1),
             "cpu_ms_per_document": round(1000 * cpu / count, 1), "cpu_percent": round(100 * cpu / wall),
-            "failed": failed, "target_ms_per_document": CORPUS_MS_TARGET}
+            "skipped": skipped, "target_ms_per_document": CORPUS_MS_TARGET}
 
 
 def missed_targets(results: list[dict], rebuild: dict, corpus: list[dict]) -> list[str]:
@@ -210,7 +212,7 @@ def main() -> int:
     for c in corpus_results:
         print(f"corpus of {c['documents']:>5} notices: {c['wall_s']:.1f} s, {c['ms_per_document']:.1f} ms per document "
               f"({c['cpu_ms_per_document']:.1f} ms CPU), {c['cpu_percent']:.0f}% CPU on {os.cpu_count()} cores, "
-              f"{c['failed']} failed")
+              f"{c['skipped']} skipped (read, then refused or failed)")
     missed = missed_targets(results, rebuild, corpus_results)
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.system(),
                           "load_average": [round(x, 2) for x in os.getloadavg()]},
