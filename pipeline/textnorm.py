@@ -16,6 +16,11 @@ _WHITESPACE = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S")
 
 
+# Closing marks that Chinese line breaking keeps off the start of a line (they hang at the end of
+# the line before, or pull its last character down with them), in either width.
+NO_LINE_START = frozenset("，。、；：！？）》」』”,.;:!?)")
+
+
 # Parsers compare the same short strings (item numbers, unit names, headings) over and over.
 @lru_cache(maxsize=1 << 14)
 def normalize_key(text: str) -> str:

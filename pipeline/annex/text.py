@@ -31,7 +31,7 @@ from functools import cached_property
 from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
 from pipeline.records import Line
-from pipeline.textnorm import display_width, join_lines, normalize_key
+from pipeline.textnorm import NO_LINE_START, display_width, join_lines, normalize_key
 from pipeline.unitnames import UNIT_START, is_unit_name
 
 LABEL = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])\s*")
@@ -336,9 +336,6 @@ def _split_merged(line: TextLine, widest: float, cut_gaps: bool = False) -> list
                     if part:
                         pieces.append(part)
     return pieces
-
-
-NO_LINE_START = set("，。、；：！？）》」』”,.;:!?)")
 
 
 def _cut_at_width(text: str, width: float) -> int:
