@@ -37,7 +37,7 @@ from pipeline.errors import SourceError
 from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
 from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
 from pipeline.records import CellRef, Line
-from pipeline.textnorm import display_width, normalize_key
+from pipeline.textnorm import NO_LINE_START, display_width, normalize_key
 from pipeline.unitnames import continues_unit_name
 
 # pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
@@ -55,7 +55,6 @@ EDGE_SLACK = 0.5  # in characters
 FIT_SLACK = 0.1  # in characters: measured ends of lines are not exact to the point
 OPENING = set("“‘（《〈「『【〔(")
 QUOTES = set("“”‘’\"'")
-NO_LINE_START = set("，。、；：！？）》」』”,.;:!?)")  # marks that line breaking keeps off a line's start
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
 RULE_TOUCH = 1.0  # points: how far a character's box may reach over the rule above its cell
 # CJK Radicals Supplement and Kangxi Radicals (look-alikes of ideographs), and General Punctuation
@@ -297,9 +296,9 @@ def _open_row_ends(page) -> list[float]:
 def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
     """The part of a tagged table on this page: its rows' lines, each cell's paragraphs as tagged."""
     number = page.page_number
-    marks = {mcid for p, mcid in table.marks() if p == number}
-    copies = {mcid for p, mcid in table.repeats if p == number}
-    chars = [c for c in page.chars if c.get("mcid") in marks | copies]
+    marks = {mcid for p, mcid in table.marks if p == number}
+    ours = marks | {mcid for p, mcid in table.repeats if p == number}  # with the repeated header's copy
+    chars = [c for c in page.chars if c.get("mcid") in ours]
     if not any(c.get("mcid") in marks for c in chars):
         return None
     rows: dict[int, list[CellText]] = {}
@@ -317,7 +316,7 @@ def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
             rows.setdefault(cell.row, []).append(CellText(cell.row, cell.col, cell.colspan, lines))
     top, bottom = min(c["top"] for c in chars), max(c["bottom"] for c in chars)
     left, right = min(c["x0"] for c in chars), max(c["x1"] for c in chars)
-    lost = "".join(c["text"] for c in page.chars if c["text"].strip() and c.get("mcid") not in marks | copies
+    lost = "".join(c["text"] for c in page.chars if c["text"].strip() and c.get("mcid") not in ours
                    and _inside(c, [(left, top, right, bottom)]))
     columns = list(range(1 + max(c.col + c.colspan for c in table.cells)))
     return PageTable(top, bottom, [float(x) for x in columns], [rows[r] for r in sorted(rows)], lost, index)
@@ -327,7 +326,7 @@ def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTa
     """The page's text lines and tables; `carry` is the table the previous page ended with.
     Tables the PDF tags are read from its structure; others from their ruling lines, or else
     from the alignment of their words."""
-    parts = [_tagged_part(page, k, t) for k, t in enumerate(tagged) if number in t.pages()]
+    parts = [_tagged_part(page, k, t) for k, t in enumerate(tagged) if number in t.pages]
     tables = [t for t in parts if t is not None]
     if not tables:
         settings = {"explicit_horizontal_lines": _open_row_ends(page)}

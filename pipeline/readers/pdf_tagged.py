@@ -15,6 +15,7 @@ page of every marked-content reference.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterator
 
 import pdfplumber.page
@@ -69,11 +70,14 @@ class TaggedTable:
     cells: list[TaggedCell] = field(default_factory=list)
     repeats: set[Mark] = field(default_factory=set)  # copies of the header on later pages
 
-    def marks(self) -> set[Mark]:
-        return {m for c in self.cells for p in c.paragraphs for m in p}
+    # Asked for on every page of the document; a table is complete once it is read.
+    @cached_property
+    def marks(self) -> frozenset[Mark]:
+        return frozenset(m for c in self.cells for p in c.paragraphs for m in p)
 
-    def pages(self) -> set[int]:
-        return {page for page, _ in self.marks()}
+    @cached_property
+    def pages(self) -> frozenset[int]:
+        return frozenset(page for page, _ in self.marks)
 
 
 def _name(value: Any) -> str:
