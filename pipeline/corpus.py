@@ -124,16 +124,26 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     return results
 
 
-def published_annex(path: Path, root: Path) -> tuple[list[dict[str, Any]], str | None, str | None]:
-    """What corpus mode publishes of one file on its own: (annex rows, the problems that name the
-    file when it publishes none, the traceback of an unexpected failure)."""
+@dataclass(frozen=True)
+class PublishedAnnex:
+    """What corpus mode publishes of one file's annex on its own."""
+
+    rows: list[dict[str, Any]]
+    error: str | None  # the problems that name the file (why nothing, or not everything, is certain)
+    trace: str | None = None  # the traceback of an unexpected failure
+    doubtful: tuple[str, ...] = ()  # cells published but flagged as not certain (unit/phase)
+
+
+def published_annex(path: Path, root: Path) -> PublishedAnnex:
     result = process_file(path, root)
     if result.error:
-        return [], result.error, result.trace
+        return PublishedAnnex([], result.error, result.trace)
     run = CorpusRun([result])
     published = resolve_versions(run)
     rows = [r for r in result.rows.get("annex_measures", []) if r["doc_id"] in published]
-    return rows, "; ".join(run.problems) or None, None
+    doubtful = tuple(part for r in result.readings if r.doc_id in published and r.annex.status == "partial"
+                     for part in r.annex.missing_parts or ())
+    return PublishedAnnex(rows, "; ".join(run.problems) or None, None, doubtful)
 
 
 def resolve_versions(run: CorpusRun) -> set[str]:
@@ -166,8 +176,7 @@ def resolve_versions(run: CorpusRun) -> set[str]:
             run.problems.append(f"{best.problem} (skipped)")
             continue
         if best.annex.status in ("partial", "missing"):
-            consequence = "missing part not compared" if best.annex.status == "partial" else "annex not read"
-            run.problems.append(f"{best.annex.detail} ({consequence})")
+            run.problems.append(f"{best.annex.detail} ({best.annex.consequence})")
         published.add(best.doc_id)
         run.versions += 1
     return published

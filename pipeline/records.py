@@ -32,6 +32,9 @@ class Line:
     page: int | None = None
     cell: CellRef | None = None
     wrapped: bool = False  # broken by the layout, not by the author: the paragraph goes on
+    # `wrapped` was judged from where the line stops (a PDF table without structure tags): a line
+    # that fills its column may as well end a paragraph there, which no geometry can show.
+    wrap_judged: bool = False
 
 
 @dataclass

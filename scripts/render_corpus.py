@@ -663,6 +663,7 @@ class Reading:
     error: str | None
     timed_out: bool = False
     crash: str | None = None  # an exception other than the pipeline's own errors
+    doubtful: tuple[str, ...] = ()  # cells published but flagged as not certain (unit/phase)
 
 
 class ReadingTimeout(Exception):
@@ -688,21 +689,21 @@ def read_form(job: tuple[str, Path, Path, int]) -> Reading:
     signal.signal(signal.SIGVTALRM, _out_of_time)
     signal.setitimer(signal.ITIMER_VIRTUAL, timeout)
     try:
-        rows, error, trace = published_annex(path, root)
+        read = published_annex(path, root)
     except ReadingTimeout:
         return Reading(form, path.stem, [], None, timed_out=True)
     finally:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
-    if trace:  # not a pipeline error but a bug; corpus mode names the file and goes on
-        return Reading(form, path.stem, [], None, crash=error)
+    if read.trace:  # not a pipeline error but a bug; corpus mode names the file and goes on
+        return Reading(form, path.stem, [], None, crash=read.error)
     try:
-        validate(ANNEX_MEASURES, rows)
+        validate(ANNEX_MEASURES, read.rows)
     except Exception as error:  # a rejected table publishes nothing, but names no file either
         return Reading(form, path.stem, [], f"rows rejected by the publisher: {error}")
     published = sorted((r["unit"], r["unit_order"], r["phase"], r["phase_order"], r["seq"], r["label"], r["text_key"])
-                       for r in rows)
+                       for r in read.rows)
     published.sort(key=lambda r: (r[1], r[3], r[4]))
-    return Reading(form, path.stem, published, error)
+    return Reading(form, path.stem, published, read.error, doubtful=read.doubtful)
 
 
 def read_all(work: Path, ids: list[str], workers: int, timeout: int) -> list[Reading]:
@@ -732,6 +733,18 @@ def first_difference(truth: dict[str, Any], rows: Published) -> str | None:
     return None
 
 
+def differing_cells(truth: dict[str, Any], rows: Published) -> set[str]:
+    """The cells (unit/phase, on the key) whose measures differ between the truth and the rows."""
+    def cells(measures: list[tuple[str, str, str, str]]) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for unit, phase, label, key in measures:
+            out.setdefault(normalize_key(f"{unit}/{phase}"), []).append((label, key))
+        return out
+    got = cells([(u, p, label, key) for u, _, p, _, _, label, key in rows])
+    want = cells([(u, p, label, key) for u, p, _, label, key in truth["measures"]])
+    return {cell for cell in got.keys() | want.keys() if got.get(cell) != want.get(cell)}
+
+
 def _first_mismatch(a: str, b: str) -> int:
     return next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
@@ -745,7 +758,8 @@ def _show(measure: tuple, at: int = 0) -> str:
 
 
 def judge(truth: dict[str, Any], reading: Reading) -> tuple[str, str]:
-    """(verdict, detail): exact, wrong, refused (an error naming the file, nothing published), or
+    """(verdict, detail): exact, flagged (published with a difference that lies only in cells the
+    run names as in doubt), wrong, refused (an error naming the file, nothing published), or
     timeout (stopped after the time limit, nothing published), or crash (an exception that is not
     a pipeline error: corpus mode would stop the whole run on it)."""
     if reading.timed_out:
@@ -758,13 +772,15 @@ def judge(truth: dict[str, Any], reading: Reading) -> tuple[str, str]:
             return "exact", ""
         if not reading.rows:
             difference = "no annex published and no error"
+        elif reading.doubtful and differing_cells(truth, reading.rows) <= {normalize_key(c) for c in reading.doubtful}:
+            return "flagged", f"{difference} (in a cell flagged in doubt: {reading.error})"
         return "wrong", difference
     if f"{reading.id}." in reading.error.split(":")[0]:
         return "refused", reading.error
     return "wrong", f"error that names no file: {reading.error}"
 
 
-VERDICTS = ("exact", "wrong", "refused", "timeout", "crash")
+VERDICTS = ("exact", "flagged", "wrong", "refused", "timeout", "crash")
 
 
 def summarise(notices: list[Notice], readings: list[Reading], seed: int, timeout: int) -> dict[str, Any]:

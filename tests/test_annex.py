@@ -90,3 +90,49 @@ def test_every_character_is_placed_or_reported(parsed):
 ])
 def test_a_phase_is_compared_on_its_key_and_published_as_printed(printed, key):
     assert phase_key(printed) == key
+
+
+# ----------------------------------------------------------------- paragraph ends a PDF does not show
+
+def _cell_lines(cells: dict[tuple[int, int], list[tuple[str, bool]]], judged: bool = True) -> list:
+    """Lines of a cell table: a header row, then rows of (unit, cells); `cells` maps (row, col) to
+    (text, wrapped) lines, row 0 being the header."""
+    from pipeline.records import CellRef, Line
+    lines = []
+    for (row, col), texts in sorted(cells.items()):
+        for text, wrapped in texts:
+            lines.append(Line(text, len(lines) + 1, 1, CellRef(0, row, col), wrapped, wrap_judged=judged))
+    return lines
+
+
+def _table(second_cell: list[tuple[str, bool]], judged: bool = True):
+    from pipeline.annex.cells import parse_cell_annex
+    cells = {(0, 0): [("单位", False)], (0, 1): [("重点任务", False)], (0, 2): [("2024年", False)],
+             (1, 0): [("市数据资源管理局", False)],
+             # A paragraph that ends on a short line with 。 and another after it: this table
+             # prints cells of several unnumbered paragraphs.
+             (1, 1): [("建立健全数据共享机制。", False), ("开展专项排查。", False)],
+             (1, 2): second_cell}
+    return parse_cell_annex(_cell_lines(cells, judged), "plan.pdf")
+
+
+def test_a_full_line_ending_a_sentence_is_flagged_where_the_table_shows_such_paragraphs():
+    table = _table([("完善信息通报机制。", True), ("做好总结工作。", False)])
+    # Read as one measure (the line is taken as wrapped), and flagged: the PDF cannot show whether
+    # the paragraph ends at the full line.
+    assert [m.text for m in table.measures if m.phase == "2024年"] == ["完善信息通报机制。做好总结工作。"]
+    doubt = [i for i in table.issues if i.kind == "paragraph_end_unsure"]
+    assert [(i.unit, i.phase, i.text) for i in doubt] == [("市数据资源管理局", "2024年", "完善信息通报机制。")]
+
+
+def test_a_full_line_is_not_in_doubt_when_no_paragraph_of_the_table_ends_that_way():
+    # The table shows paragraphs ending with 。 only: a full line ending with ； goes on.
+    table = _table([("完善信息通报机制；", True), ("做好总结工作。", False)])
+    assert not [i for i in table.issues if i.kind == "paragraph_end_unsure"]
+
+
+def test_numbered_cells_and_files_that_carry_paragraphs_raise_no_doubt():
+    numbered = _table([("1.完善信息通报机制。", True), ("做好总结工作。", False)])
+    docx_like = _table([("完善信息通报机制。", True), ("做好总结工作。", False)], judged=False)
+    for table in (numbered, docx_like):
+        assert not [i for i in table.issues if i.kind == "paragraph_end_unsure"]

@@ -256,3 +256,37 @@ def test_a_page_without_the_expected_sections_is_named(body, message, tmp_path):
     path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>", encoding="utf-8")
     with pytest.raises(SourceError, match=f"^{path}: {message}"):
         read_source(path)
+
+
+def test_an_unpunctuated_line_stopping_well_short_of_the_edge_ends_its_paragraph():
+    from pipeline.readers.pdf import _wrapped
+    size, edge = 10.0, 100.0  # a column ten characters wide
+    short = {"text": "做好总结工作", "x1": 60.0, "size": size}
+    full = {"text": "做好总结、宣传等工", "x1": 95.0, "size": size}
+    assert _wrapped(short, {"text": "开展专项行动。"}, edge) is False
+    assert _wrapped(full, {"text": "作"}, edge) is True
+    # A line breaker keeps a number with the mark before it (日、12.4): not a paragraph end.
+    assert _wrapped({"text": "截至3月31", "x1": 60.0, "size": size}, {"text": "日、12.4万人次"}, edge) is True
+
+
+def test_a_pdf_cell_whose_paragraph_end_cannot_be_seen_is_published_flagged_not_guessed():
+    """A LibreOffice PDF (no structure tags) of a generated notice: in 市妇联's last cell a paragraph
+    ends with 。 exactly where its line is full, and another unnumbered paragraph follows. The file
+    cannot show that; the table elsewhere prints such cells, so the cell is flagged in doubt: the
+    annex is partial (that cell not compared) and the run names the file, the cell and the page."""
+    import json
+    from pipeline.corpus import published_annex
+    path = FIXTURES / "paragraph-end-in-doubt.pdf"
+    truth = json.loads((FIXTURES / "paragraph-end-in-doubt.truth.json").read_text(encoding="utf-8"))
+    read = published_annex(path, FIXTURES)
+    assert read.doubtful == ("市妇联/2025—2030年",)
+    assert read.error.startswith(f"{path.name}: issued_notice: where 1 cell(s) of unnumbered paragraphs end is not shown")
+    assert "市妇联/2025—2030年 page 4" in read.error and read.error.endswith("(cells in doubt not compared)")
+    cells = lambda ms: {(normalize_key(u), normalize_key(p)): [] for u, p, *_ in ms}
+    published, printed = cells([]), cells([])
+    for r in sorted(read.rows, key=lambda r: (r["unit_order"], r["phase_order"], r["seq"])):
+        published.setdefault((normalize_key(r["unit"]), normalize_key(r["phase"])), []).append((r["label"], r["text_key"]))
+    for u, p, _, label, key in truth["measures"]:
+        printed.setdefault((normalize_key(u), normalize_key(p)), []).append((label, key))
+    differing = {cell for cell in published.keys() | printed.keys() if published.get(cell) != printed.get(cell)}
+    assert differing == {("市妇联", normalize_key("2025—2030年"))}

@@ -145,8 +145,9 @@ def test_rendered_annex_is_exact_or_refused(stem: str, form: str) -> None:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     path = FIXTURES / form_file(form, stem)
     truth = json.loads((FIXTURES / f"{stem}.truth.json").read_text(encoding="utf-8"))
-    rows, error, trace = published_annex(path, FIXTURES)
-    assert trace is None, trace
+    read = published_annex(path, FIXTURES)
+    rows, error = read.rows, read.error
+    assert read.trace is None, read.trace
     rows = sorted(rows, key=lambda r: (r["unit_order"], r["phase_order"], r["seq"]))
     published = [_key(r["unit"], r["phase"], r["seq"], r["label"], r["text_key"]) for r in rows]
     expected = [_key(*m) for m in truth["measures"]]

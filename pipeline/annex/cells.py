@@ -80,6 +80,31 @@ def _measures(cell: GridCell) -> list[tuple[str, list[Line]]]:
     return items
 
 
+# How a paragraph can end, by its last mark: a sentence (。), a clause of a list (；), or no mark.
+_ENDINGS = {**dict.fromkeys("。！？!?", "sentence"), **dict.fromkeys("；;", "clause")}
+
+
+def _ending(line: Line) -> str:
+    text = line.text.rstrip()
+    return _ENDINGS.get(text[-1:], "none")
+
+
+def _unsure_breaks(body: list[list[GridCell]]) -> list[tuple[GridCell, Line]]:
+    """The lines of unnumbered cells where a paragraph may end although the reader went on.
+
+    Where a PDF carries no paragraphs, a line that fills its column was read as wrapped. It may
+    as well end a paragraph that happens to end at the edge, and in a cell of unnumbered
+    paragraphs that would start another measure. The table itself says whether that can happen:
+    a line that fills its column is in doubt only when the table somewhere shows, on a short line,
+    an unnumbered cell's paragraph ending the same way (with 。, with ；, or with no mark) and
+    another paragraph following it."""
+    cells = [c for row in body for c in row if c.ref.col > 0]
+    unnumbered = [c for c in cells if not any(LABEL.match(ln.text.strip()) for ln in c.lines)]
+    seen = {_ending(a) for c in unnumbered for a in c.lines[:-1] if a.wrap_judged and not a.wrapped}
+    return [(c, a) for c in unnumbered for a in c.lines[:-1]
+            if a.wrap_judged and a.wrapped and _ending(a) in seen]
+
+
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     table, rows = _cells(lines)
     ordered = list(rows.values())
@@ -125,4 +150,23 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
                         issues.append(QualityIssue("numbering_gap", f"item {label} follows item {last_label[p]} "
                                                    "as printed", item[0].lineno, item[-1].lineno, unit, phase, text))
                     last_label[p] = number
+    unit_of = _row_units(body)
+    for cell, line in _unsure_breaks(body):
+        phase = phases[cell.ref.col - 1]
+        issues.append(QualityIssue("paragraph_end_unsure", f"a line of {unit_of[cell.ref.row]} under {phase} fills its "
+                                   f"column (page {line.page}): whether its paragraph ends there, which would start "
+                                   "another measure, the file does not show; read as going on", line.lineno,
+                                   line.lineno, unit_of[cell.ref.row], phase, line.text))
     return AnnexTable(phases, measures, issues)
+
+
+def _row_units(body: list[list[GridCell]]) -> dict[int, str]:
+    """The unit of each body row: its first cell, or the unit above for a row that continues it."""
+    units: dict[int, str] = {}
+    unit = ""
+    for row in body:
+        cell = _unit_cell(row)
+        if cell is not None and cell.text.strip():
+            unit = cell.text.strip()
+        units[row[0].ref.row] = unit
+    return units

@@ -251,7 +251,11 @@ def read_status(doc: Document, annex: ParsedAnnex | None) -> AnnexRead:
     if annex is None:
         return absent(doc)
     unplaced = [(i.unit, i.phase) for i in annex.table.issues if i.kind == "unplaced_fragment"]
-    return read_fully(doc, annex.method, len(annex.table.measures), unplaced, character_accounting(annex)["unplaced"])
+    page_of = {ln.lineno: ln.page for ln in annex.lines}
+    unsure = [(i.unit or "", i.phase or "", page_of.get(i.line_start)) for i in annex.table.issues
+              if i.kind == "paragraph_end_unsure"]
+    return read_fully(doc, annex.method, len(annex.table.measures), unplaced, character_accounting(annex)["unplaced"],
+                      unsure)
 
 
 def unconfirmed(source_file: str, kind: str, rebuilt: list[AnnexMeasure] | tuple[AnnexMeasure, ...],

@@ -5,8 +5,9 @@ sources, so the annex stage records here, per plan version, whether its annex ca
 
 - complete: the table was read and every character of its region is in a measure, the header or
   the quality report;
-- partial: the table was read, but some of its text is not in any measure; the cells it belongs to
-  are listed in `missing_parts` when the reader could place it, else the part is unknown (null);
+- partial: the table was read, but some of its text is not in any measure, or the file does not
+  show where some measures end (an untagged PDF where a paragraph may end at a full line); the
+  cells are listed in `missing_parts` when known, else the part is unknown (null);
 - refused: the reader could not read the table and said so (the error names the file and the place);
 - missing: the plan refers to its annex (附件：…) or prints the annex heading, but no table follows
   (e.g. a scanned attachment, or an annex replaced by a placeholder);
@@ -41,14 +42,16 @@ ANNEX_STATUS = TableSpec(
     foreign_keys=(ForeignKey(("doc_id",), "documents", ("doc_id",)),),
     columns=(
         Column("doc_id", "string", "Plan version (documents.doc_id).", dictionary=True, required=True),
-        Column("status", "string", "complete, partial (some text of the table is in no measure), refused (the reader "
+        Column("status", "string", "complete, partial (some text of the table is in no measure, or the file does not "
+                                   "show where some measures end), refused (the reader "
                                    "could not read the table), missing (the plan refers to an annex but no table "
                                    "follows) or none (no annex referred to or found).", dictionary=True, required=True),
         Column("method", "string", "How the table was read: table (cells of the file's own table), rebuilt (from "
                                    "broken PDF text) or linear (a clean linearisation); empty when not read.",
                dictionary=True),
         Column("measures", "integer", "Number of measures read (annex_measures rows of the version).", required=True),
-        Column("missing_parts", "string", "For a partial annex: the cells not read completely, as unit/phase (or unit "
+        Column("missing_parts", "string", "For a partial annex: the cells not read completely or for certain (published "
+                                          "but not compared), as unit/phase (or unit "
                                           "for a whole row), separated by '；'; empty when the part is unknown."),
         Column("source_file", "string", "Source file, relative to the raw folder.", dictionary=True, required=True),
         Column("detail", "string", "Why the annex was not read completely: the file, the place and the problem."),
@@ -65,6 +68,7 @@ class AnnexRead:
     method: str | None = None
     missing_parts: tuple[str, ...] | None = ()  # None: some part is missing, which one is not known
     detail: str | None = None
+    consequence: str = ""  # what a run does about it, as its problem line says (not published)
 
     def row(self) -> dict[str, Any]:
         parts = PART_SEPARATOR.join(self.missing_parts) if self.missing_parts else None
@@ -93,22 +97,36 @@ def absent(doc: Document) -> AnnexRead:
     error = SourceError(doc.source.name, f"{doc.kind} at line {said.lineno} ({said.text.strip()}) refers to an annex "
                                          f"but no annex table follows")
     report_problem(error, "annex not read")
-    return AnnexRead(doc.doc_id, "missing", doc.source.name, detail=str(error))
+    return AnnexRead(doc.doc_id, "missing", doc.source.name, detail=str(error), consequence="annex not read")
 
 
 def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[tuple[str | None, str | None]],
-               unplaced_chars: str) -> AnnexRead:
-    """complete, or partial when text of the annex region is in no measure.
+               unplaced_chars: str, unsure_parts: list[tuple[str, str, int | None]] = ()) -> AnnexRead:
+    """complete, or partial when text of the annex region is in no measure, or when the file does
+    not show where some of its measures end.
 
     `unplaced_parts` are the (unit, phase) cells of text the reader reported as not placed;
     `unplaced_chars` are characters the accounting could not find anywhere. Text that cannot be
-    placed in a cell makes the missing part unknown: the whole annex is then not compared."""
-    if not unplaced_parts and not unplaced_chars:
+    placed in a cell makes the missing part unknown: the whole annex is then not compared.
+    `unsure_parts` are (unit, phase, page) of cells whose measures may be cut otherwise than read
+    (a paragraph that may end where a line fills its column): they are published but not compared."""
+    if not unplaced_parts and not unplaced_chars and not unsure_parts:
         return AnnexRead(doc.doc_id, "complete", doc.source.name, measures, method)
     known = not unplaced_chars and all(unit for unit, _ in unplaced_parts)
-    parts = tuple(dict.fromkeys(f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts))
-    where = PART_SEPARATOR.join(parts) if known else "a part that cannot be located"
-    error = SourceError(doc.source.name, f"{doc.kind}: annex read in part, text not placed in any measure ({where})")
-    report_problem(error, "missing part not compared")
+    parts = tuple(dict.fromkeys([f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts]
+                                + [f"{unit}/{phase}" for unit, phase, _ in unsure_parts]))
+    why = []
+    if unplaced_parts or unplaced_chars:
+        placed = tuple(dict.fromkeys(f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts))
+        where = PART_SEPARATOR.join(placed) if known else "a part that cannot be located"
+        why.append(f"annex read in part, text not placed in any measure ({where})")
+    if unsure_parts:
+        cells = dict.fromkeys(f"{unit}/{phase}" + (f" page {page}" if page else "") for unit, phase, page in unsure_parts)
+        why.append(f"where {len(cells)} cell(s) of unnumbered paragraphs end is not shown by the file: a line fills "
+                   f"its column where a paragraph may end ({PART_SEPARATOR.join(cells)}); put the DOCX or a tagged "
+                   "PDF in the raw folder to read them for certain")
+    error = SourceError(doc.source.name, f"{doc.kind}: " + "; ".join(why))
+    consequence = "missing part not compared" if unplaced_parts or unplaced_chars else "cells in doubt not compared"
+    report_problem(error, consequence)
     return AnnexRead(doc.doc_id, "partial", doc.source.name, measures, method,
-                     parts if known else None, str(error))
+                     parts if known else None, str(error), consequence)

@@ -23,6 +23,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from itertools import takewhile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +54,9 @@ MARGIN_BAND = 0.1  # share of the page height at the top and at the bottom where
 PARAGRAPH_END = tuple("。！？!?；;")
 EDGE_SLACK = 0.5  # in characters
 FIT_SLACK = 0.1  # in characters: measured ends of lines are not exact to the point
+# in characters: how far short of its column's edge a line must stop, beyond the next line's first
+# piece, to end a paragraph without a closing mark (做好总结工作 followed by another paragraph)
+UNPUNCTUATED_END_ROOM = 2.0
 OPENING = set("“‘（《〈「『【〔(")
 QUOTES = set("“”‘’\"'")
 COLUMN_TOLERANCE = 2.0  # points: the same column on two pages
@@ -240,8 +244,12 @@ def _wrapped(line: dict, following: dict | None, edge: float) -> bool:
     if line["text"].rstrip().endswith(PARAGRAPH_END):
         return spare < -FIT_SLACK * line["size"]
     # Line breakers keep more together than these rules know (LibreOffice keeps 日、12.4 on one
-    # line): a line that stops short of a sentence end is taken as broken by the layout.
-    return True
+    # line): a line that stops short of a sentence end was broken by the layout unless the next
+    # line's start, with a number glued to it, would have fitted with room to spare.
+    start = following["text"].lstrip()
+    kept = _unbreakable_head(start)
+    kept += "".join(takewhile(_latin, start[len(kept):]))
+    return edge - line["x1"] < (display_width(kept) + UNPUNCTUATED_END_ROOM) * line["size"]
 
 
 def _latin(char: str) -> bool:
@@ -481,6 +489,6 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
                 for cell in row:
                     ref = CellRef(table_no, row_no, cell.col, cell.colspan)
                     for text, wrapped in cell.lines:
-                        lines.append(Line(text, len(lines) + 1, page.number, ref, wrapped))
+                        lines.append(Line(text, len(lines) + 1, page.number, ref, wrapped, wrap_judged=True))
             previous = item
     return lines
