@@ -141,8 +141,7 @@ def published_annex(path: Path, root: Path) -> PublishedAnnex:
     run = CorpusRun([result])
     published = resolve_versions(run)
     rows = [r for r in result.rows.get("annex_measures", []) if r["doc_id"] in published]
-    doubtful = tuple(part for r in result.readings if r.doc_id in published and r.annex.status == "partial"
-                     for part in r.annex.missing_parts or ())
+    doubtful = tuple(part for r in result.readings if r.doc_id in published for part in r.annex.doubtful_parts)
     return PublishedAnnex(rows, "; ".join(run.problems) or None, None, doubtful)
 
 

@@ -246,7 +246,8 @@ def cross_check_pair(a: Reading, b: Reading) -> dict[str, Any]:
     unread = [r for r in (a, b) if r.clauses is None]
     check["clauses"] = ({"not_compared": "; ".join(r.outline_error or f"{r.source_file}: outline not read"
                                                    for r in unread)} if unread else compare_clauses(a, b))
-    unread = [r for r in (a, b) if r.annex.status not in ("complete", "none")]
+    # Measures read whole but with some cells in doubt are compared: a clean twin settles the doubt.
+    unread = [r for r in (a, b) if r.annex.status not in ("complete", "none") and not r.annex.only_in_doubt]
     check["measures"] = ({"not_compared": "; ".join(r.annex.detail or f"{r.source_file}: annex {r.annex.status}"
                                                     for r in unread)} if unread
                          else compare_measures(a.doc_id, list(a.measures), b.doc_id, list(b.measures), ("a", "b")))
@@ -310,7 +311,22 @@ def unread_twins(entry: TwinEntry) -> list[tuple[SourceError, str]]:
     published = entry.readings[0]
     return [(SourceError(r.source_file, r.problem.removeprefix(f"{r.source_file}: ")),
              f"version {entry.version} read from {published.source_file}")
-            for r in entry.readings[1:] if r.problem]
+            for r in entry.readings[1:] if r.problem and not settled_by(r, published)]
+
+
+def settled_by(doubtful: Reading, clean: Reading) -> bool:
+    """Whether a complete reading of the same version shows the cells another reading was in doubt
+    about read as that one read them (a PDF twin of a DOCX): then nothing is in doubt."""
+    if not doubtful.annex.only_in_doubt or not clean.complete:
+        return False
+    def cells(reading: Reading) -> dict[str, list[tuple[str, str]]]:
+        out: dict[str, list[tuple[str, str]]] = {}
+        for m in reading.measures:
+            out.setdefault(normalize_key(f"{m.unit}/{m.phase}"), []).append((m.label, normalize_key(m.text)))
+        return out
+    theirs, ours = cells(clean), cells(doubtful)
+    return all(key in theirs and theirs[key] == ours.get(key)
+               for key in (normalize_key(part) for part in doubtful.annex.doubtful_parts))
 
 
 def group_readings(readings: list[Reading]) -> list[list[Reading]]:

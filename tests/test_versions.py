@@ -106,7 +106,9 @@ def test_a_twin_that_cannot_be_read_leaves_the_version_to_the_other(tmp_path):
     [problem] = problems
     assert problem.startswith("rev.txt: annex table ends mid-row at line")
     assert problem.endswith("(version rev.pdf read from rev.pdf)")
-    assert [r["annex"] for r in entry["readings"]] == ["complete", "refused"]
+    # The PDF's annex is whole, but one cell is in doubt: in 市政府妇儿工委办's unnumbered 重点任务
+    # cell a sentence ends where its line is full, and nothing else in the run settles it.
+    assert [r["annex"] for r in entry["readings"]] == ["partial", "refused"]
     assert "not_compared" in entry["checks"][0]["measures"] and entry["checks"][0]["clauses"]["exact"] == 11
 
 

@@ -69,6 +69,12 @@ class AnnexRead:
     missing_parts: tuple[str, ...] | None = ()  # None: some part is missing, which one is not known
     detail: str | None = None
     consequence: str = ""  # what a run does about it, as its problem line says (not published)
+    doubtful_parts: tuple[str, ...] = ()  # of missing_parts, the cells read whole but not for certain
+
+    @property
+    def only_in_doubt(self) -> bool:
+        """Partial only because the file does not show where some measures end."""
+        return self.status == "partial" and bool(self.doubtful_parts) and self.missing_parts == self.doubtful_parts
 
     def row(self) -> dict[str, Any]:
         parts = PART_SEPARATOR.join(self.missing_parts) if self.missing_parts else None
@@ -113,8 +119,9 @@ def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[t
     if not unplaced_parts and not unplaced_chars and not unsure_parts:
         return AnnexRead(doc.doc_id, "complete", doc.source.name, measures, method)
     known = not unplaced_chars and all(unit for unit, _ in unplaced_parts)
+    doubtful = tuple(dict.fromkeys(f"{unit}/{phase}" for unit, phase, _ in unsure_parts))
     parts = tuple(dict.fromkeys([f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts]
-                                + [f"{unit}/{phase}" for unit, phase, _ in unsure_parts]))
+                                + list(doubtful)))
     why = []
     if unplaced_parts or unplaced_chars:
         placed = tuple(dict.fromkeys(f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts))
@@ -129,4 +136,4 @@ def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[t
     consequence = "missing part not compared" if unplaced_parts or unplaced_chars else "cells in doubt not compared"
     report_problem(error, consequence)
     return AnnexRead(doc.doc_id, "partial", doc.source.name, measures, method,
-                     parts if known else None, str(error), consequence)
+                     parts if known else None, str(error), consequence, doubtful)
