@@ -23,8 +23,8 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from itertools import takewhile
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 
 import cjkfold
