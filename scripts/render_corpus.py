@@ -666,8 +666,9 @@ class Reading:
     doubtful: tuple[str, ...] = ()  # cells published but flagged as not certain (unit/phase)
 
 
-class ReadingTimeout(Exception):
-    pass
+class ReadingTimeout(BaseException):
+    """Not an Exception: corpus mode names and skips a document that raises one, and a reading
+    stopped for time must be counted as a timeout, not as that document's crash."""
 
 
 def _out_of_time(signum: int, frame: Any) -> None:
