@@ -413,7 +413,10 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
 
 
 def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
-    return [_text(sorted((ln for ln in lines if ln.col == k), key=lambda ln: ln.top)) for k in range(ncols)]
+    """Each column's heading. A heading spanning columns is left out: above a table's first page
+    it may have been read as a title, and a repeated header is known by its columns' headings."""
+    return [_text(sorted((ln for ln in lines if ln.col == k and ln.span == 1), key=lambda ln: ln.top))
+            for k in range(ncols)]
 
 
 def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLine]:
