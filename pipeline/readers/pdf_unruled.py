@@ -33,6 +33,9 @@ from pipeline.unitnames import continues_unit_name, is_unit_name
 ITEM = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])")
 TERMINAL = tuple("。！？!?；;")
 WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white between two columns
+NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when text starts there on other lines
+COLUMN_STARTS = 3  # lines starting at one left edge that make it a column's
+EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
 MARGIN_BAND = 0.1  # share of the page height where running heads and page numbers live
 BLOCK_GAP = 1.5  # in characters: white this tall parts the table from text above or below it
@@ -58,6 +61,9 @@ class TLine:
     col: int = -1
     span: int = 1
     overlap: str = ""  # two characters of the line's height drawn over each other
+    # Gaps of NARROW_GAP characters or more inside the line, as (where in the text the piece after
+    # it starts, the gap's left and right): a line that two columns' text make up parts at one.
+    gaps: list[tuple[int, float, float]] = field(default_factory=list)
 
     @property
     def middle(self) -> float:
@@ -73,6 +79,11 @@ class UnruledState:
     runs_on: dict[int, bool] = field(default_factory=dict)  # a column's last line goes on below
     last_item: dict[int, int] = field(default_factory=dict)  # a column's last item number
     edges: list[float] = field(default_factory=list)  # the furthest right a line of each column reached
+    # Where the columns are read, and whether two lines or more started at each column's left edge
+    # so far: a column whose text was all empty has its left edge from its heading alone, which a
+    # centred heading puts too far right; the first page's text that starts at its edge places it.
+    measured: list[float] = field(default_factory=list)
+    anchored: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -95,30 +106,74 @@ def _segments(chars: list[dict]) -> list[TLine]:
             rows[-1].append(c)
         else:
             rows.append([c])
-    out: list[TLine] = []
     for row in rows:
         row.sort(key=lambda c: c["x0"])
+    starts = _column_starts(rows)
+    out: list[TLine] = []
+    for row in rows:
         group = [row[0]]
         # Two characters drawn over each other (a clipped heading overflowing a row): which one
         # a table's row holds cannot be told. (Squeezed punctuation only touches.)
         over = next((a["text"] + b["text"] for a, b in zip(row, row[1:])
                      if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
         for c in row[1:]:
-            if c["x0"] - group[-1]["x1"] > WORD_GAP * c["size"]:
+            gap = c["x0"] - group[-1]["x1"]
+            if gap > WORD_GAP * c["size"] or (gap > NARROW_GAP * c["size"] and _starts_column(c["x0"], starts)):
                 out.append(_tline(group, over))
                 group = []
-            elif c["x0"] - group[-1]["x1"] > 0.2 * c["size"]:
-                group.append({**c, "text": " " + c["text"]})  # a space the producer did not write
+            elif gap > 0.2 * c["size"]:
+                # a space the producer did not write
+                group.append({**c, "text": " " + c["text"], "after_gap": gap > NARROW_GAP * c["size"]})
                 continue
             group.append(c)
         out.append(_tline(group, over))
     return out
 
 
+def _column_starts(rows: list[list[dict]]) -> list[float]:
+    """Heights aside, where text starts after white: at a line's start or after a gap of
+    NARROW_GAP characters. A column's cells are left-aligned, so its edge recurs; the text after a
+    gap inside a line of prose or of a cell does not stand at one place line after line."""
+    return sorted(c["x0"] for row in rows for k, c in enumerate(row)
+                  if k == 0 or c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"])
+
+
+def _starts_column(x: float, starts: list[float]) -> bool:
+    """Whether text after a narrower gap starts at a column's edge: where text starts on
+    COLUMN_STARTS other lines (a font large for its table leaves less than WORD_GAP between columns)."""
+    a = bisect_left(starts, x - EDGE_MATCH)
+    b = bisect_left(starts, x + EDGE_MATCH)
+    return b - a >= COLUMN_STARTS
+
+
 def _tline(chars: list[dict], over: str) -> TLine:
+    gaps: list[tuple[int, float, float]] = []
+    at = 0
+    for before, c in zip([None] + chars, chars):
+        if before is not None and c.get("after_gap"):
+            gaps.append((at, before["x1"], c["x0"]))
+        at += len(c["text"])
     return TLine("".join(c["text"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars),
                  min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars),
-                 overlap=over)
+                 overlap=over, gaps=gaps)
+
+
+def _split(lines: list[TLine], columns: list[float]) -> list[TLine]:
+    """The lines parted where a gap inside one ends at a column's left edge: two columns' text
+    that a narrow gap left as one line."""
+    out: list[TLine] = []
+    for ln in lines:
+        cuts = [(at, left, right) for at, left, right in ln.gaps
+                if any(abs(right - x) <= COLUMN_TOLERANCE for x in columns[1:-1])]
+        if not cuts:
+            out.append(ln)
+            continue
+        start, x0 = 0, ln.x0
+        for at, left, right in cuts:
+            out.append(TLine(ln.text[start:at], x0, left, ln.top, ln.bottom, ln.size, overlap=ln.overlap))
+            start, x0 = at, right
+        out.append(TLine(ln.text[start:].lstrip(), x0, ln.x1, ln.top, ln.bottom, ln.size, overlap=ln.overlap))
+    return out
 
 
 def _blocks(lines: list[TLine]) -> list[list[TLine]]:
@@ -195,6 +250,31 @@ def _find_columns(lines: list[TLine]) -> list[float]:
     return columns + [right]
 
 
+def _anchored(lines: list[TLine], columns: list[float]) -> list[bool]:
+    """Whether two lines or more start at each column's left edge (where its text is aligned)."""
+    return [sum(1 for ln in lines if abs(ln.x0 - x) <= COLUMN_TOLERANCE) >= 2 for x in columns[:-1]]
+
+
+def _measured(state: UnruledState, lines: list[TLine]) -> list[float]:
+    """The columns to read a continued page with: the table's, except that a column no text was
+    aligned on so far moves left to where this page's text starts, when that is one edge between
+    it and the column before (its left edge came from a heading, which is never left of the text)."""
+    columns = list(state.measured or state.columns)
+    anchored = state.anchored or [True] * (len(columns) - 1)
+    if all(anchored):
+        return columns
+    own = _find_columns(lines)
+    starts = _anchored(lines, own)
+    for k in range(1, len(columns) - 1):
+        if anchored[k]:
+            continue
+        found = [x for x, aligned in zip(own[:-1], starts) if aligned
+                 and columns[k - 1] + COLUMN_TOLERANCE < x < columns[k] - COLUMN_TOLERANCE]
+        if len(found) == 1:
+            columns[k] = found[0]
+    return columns
+
+
 def _place(ln: TLine, columns: list[float]) -> bool:
     """Give a line its column (and how many columns it spans); False when it fits no column."""
     tol = COLUMN_TOLERANCE
@@ -227,6 +307,8 @@ def _first_page_lines(lines: list[TLine]) -> tuple[list[float], list[TLine]] | N
     columns = _find_columns(body)
     if len(columns) < 4:
         return None  # prose lines up on its margins only
+    body = _split(body, columns)
+    block = _split(block, columns)
     # Lines just above the first side-by-side line belong to the header when they are set like
     # it and sit in one column (a label set vertically in a narrow column starts higher up).
     above = sorted((ln for ln in block if ln.top < start - SAME_LINE * size), key=lambda ln: -ln.top)
@@ -243,9 +325,12 @@ def _continued_lines(lines: list[TLine], columns: list[float], height: float) ->
     """The lines of a table going on from the previous page: the first block of text below the
     running head, if it fits the table's columns."""
     blocks = [b for b in _blocks(lines) if not _in_margin(b, height)]
-    if not blocks or not all(_place(ln, columns) for ln in blocks[0]):
+    if not blocks:
         return None
-    return blocks[0]
+    block = _split(blocks[0], columns)
+    if not all(_place(ln, columns) for ln in block):
+        return None
+    return block
 
 
 # --------------------------------------------------------------------------- rows
@@ -449,7 +534,7 @@ def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLi
 
 
 def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, columns: list[float], header: list[str],
-                 before: UnruledState | None, last_kind: str) -> UnruledState:
+                 before: UnruledState | None, last_kind: str, table: list[TLine]) -> UnruledState:
     last = rows[-1] if rows else []
     unit = _text(next((c[2] for c in last if c[0] == 0), []))
     if last_kind == "rest" and before is not None:
@@ -462,7 +547,12 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
             items[col] = numbers[-1]
         elif last_kind == "rest" and before is not None and col in before.last_item:
             items[col] = before.last_item[col]
-    return UnruledState(columns, header, unit, runs_on, items, p.edges)
+    anchored = _anchored(table, columns)
+    if before is not None and before.anchored:
+        anchored = [a or b for a, b in zip(anchored, before.anchored)]
+    # The table keeps the columns its first page found: they name it to the pages after.
+    named = before.columns if before is not None else columns
+    return UnruledState(named, header, unit, runs_on, items, p.edges, columns, anchored)
 
 
 def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
@@ -479,9 +569,12 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
             return None
         columns, table = found
     else:
-        columns = state.columns
-        continued = _continued_lines(lines, columns, page.height)
+        continued = _continued_lines(lines, state.measured or state.columns, page.height)
         if continued is None:
+            return None
+        columns = _measured(state, continued)
+        continued = _split(continued, columns)
+        if not all(_place(ln, columns) for ln in continued):
             return None
         table = _drop_header(continued, state.header, median(ln.size for ln in continued))
         header_keys = state.header
@@ -526,8 +619,8 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     last_kind = path[-1][1] if path else "row"
     if len(path) == 1 and last_kind == "header":
         last_kind = "header"
-    return UnruledPage(top, bottom, columns, rows,
-                       _state_after(rows, p, columns, header_keys, state, last_kind))
+    after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
+    return UnruledPage(top, bottom, after.columns, rows, after)
 
 
 def _where(p: _Page, path: list[tuple[int, str]], other: list[tuple[int, str]]) -> str:
