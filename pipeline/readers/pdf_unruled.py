@@ -584,6 +584,47 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     drawn_over = next((ln.overlap for ln in table if ln.overlap), "")
     if drawn_over:
         raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
+    p, path = _read_rows(table, columns, state)
+    merged = _heading_only(p, path) if state is None else []
+    if merged:
+        columns = [x for k, x in enumerate(columns) if k not in merged]
+        if not all(_place(ln, columns) for ln in table):
+            return None
+        ncols = len(columns) - 1
+        p, path = _read_rows(table, columns, state)
+    rows: list[list[tuple[int, int, list[TLine]]]] = []
+    start = 0
+    for end, kind in path:
+        a, b = p.cuts[start], p.cuts[end]
+        band = [ln for k in range(ncols) for ln in p.band(k, a, b)]
+        if kind == "header":
+            rows.extend(_header_rows(band, p))
+            header_keys = _header_keys(band, ncols)
+        else:
+            cells: dict[tuple[int, int], list[TLine]] = {}
+            for ln in sorted(band, key=lambda ln: ln.top):
+                cells.setdefault((ln.col, ln.span), []).append(ln)
+            covered = [k for col, span in cells for k in range(col, col + span)]
+            if len(covered) != len(set(covered)):
+                # A line running over into a column that has lines of its own in the row: two
+                # cells' text read as one line, or a cell wider than its column.
+                raise UnsureTable(f"a line of a table without ruling lines runs into the next column "
+                                  f"({a:.0f} pt from the top)")
+            rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
+        start = end
+    # The region includes a repeated header, whose lines are dropped, not left as page text.
+    top = min(ln.top for ln in (table if state is None else continued))
+    bottom = max(ln.bottom for ln in table)
+    last_kind = path[-1][1] if path else "row"
+    if len(path) == 1 and last_kind == "header":
+        last_kind = "header"
+    after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
+    return UnruledPage(top, bottom, after.columns, rows, after)
+
+
+def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | None
+               ) -> tuple[_Page, list[tuple[int, str]]]:
+    """The page's lines and the one reading of its rows that no other comes close to."""
     p = _prepare(table, columns)
     if state is not None:
         p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
@@ -599,28 +640,25 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     if cost >= BREAK or (rival is not None and rival[0] - cost < UNSURE):
         raise UnsureTable("a table without ruling lines read two ways "
                           f"(row cuts at {_where(p, path, rival[2] if rival else [])})")
-    rows: list[list[tuple[int, int, list[TLine]]]] = []
-    start = 0
-    for end, kind in path:
-        a, b = p.cuts[start], p.cuts[end]
-        band = [ln for k in range(ncols) for ln in p.band(k, a, b)]
-        if kind == "header":
-            rows.extend(_header_rows(band, p))
-            header_keys = _header_keys(band, ncols)
-        else:
-            cells: dict[tuple[int, int], list[TLine]] = {}
-            for ln in sorted(band, key=lambda ln: ln.top):
-                cells.setdefault((ln.col, ln.span), []).append(ln)
-            rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
-        start = end
-    # The region includes a repeated header, whose lines are dropped, not left as page text.
-    top = min(ln.top for ln in (table if state is None else continued))
-    bottom = max(ln.bottom for ln in table)
-    last_kind = path[-1][1] if path else "row"
-    if len(path) == 1 and last_kind == "header":
-        last_kind = "header"
-    after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
-    return UnruledPage(top, bottom, after.columns, rows, after)
+    return p, path
+
+
+def _heading_only(p: _Page, path: list[tuple[int, str]]) -> list[int]:
+    """Columns found from a heading alone that are the right part of the column before them:
+    a heading centred in a column whose text is short stands clear of it, with white between.
+    Such a column has no text below the header, and the column before it no heading."""
+    if not path or path[0][1] != "header":
+        return []
+    a, b = p.cuts[0], p.cuts[path[0][0]]
+    found = []
+    for k in range(2, len(p.by_col)):
+        own_heading = [ln for ln in p.band(k, a, b) if ln.span == 1]
+        before_heading = [ln for ln in p.band(k - 1, a, b) if ln.span == 1]
+        text = [ln for ln in p.by_col[k] if ln.top >= b - SAME_LINE * p.size]
+        before_text = [ln for ln in p.by_col[k - 1] if ln.top >= b - SAME_LINE * p.size]
+        if own_heading and not text and before_text and not before_heading:
+            found.append(k)
+    return found
 
 
 def _where(p: _Page, path: list[tuple[int, str]], other: list[tuple[int, str]]) -> str:
