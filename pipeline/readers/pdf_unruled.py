@@ -42,6 +42,7 @@ BLOCK_GAP = 1.5  # in characters: white this tall parts the table from text abov
 COLUMN_TOLERANCE = 2.0  # points
 EDGE = 1.5  # in characters: a line ending closer than this to its column's edge was wrapped
 BREAK = 6.0  # cost of a cut that goes against an item number or through a paragraph
+ODD_START = 0.5  # cost of a cell that starts at an item number other than 1, not going on from above
 UNSURE = 1.0  # an alternative reading scoring within this of the best one makes the reading unsure
 
 
@@ -399,6 +400,15 @@ def _residual(cells: list[list[TLine]], align: str) -> float:
     return sum(abs((c[0].top + c[-1].bottom) / 2 - (top + bottom) / 2) for c in cells)
 
 
+def _item_above(p: _Page, col: int, y: float, state: UnruledState | None) -> int:
+    """The last item number in a column above height y (on the page before when none is on
+    this page), 0 when there is none."""
+    above = [n for n in map(_item, p.band(col, 0.0, y)) if n is not None]
+    if above:
+        return above[-1]
+    return state.last_item.get(col, 0) if state is not None else 0
+
+
 def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: UnruledState | None,
                last: bool) -> float | None:
     """The cost of reading the lines between heights a and b as one row of kind 'header', 'rest'
@@ -429,7 +439,9 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
         numbers = [n for n in map(_item, c) if n is not None]
         first = _item(c[0])
         if kind == "row" and first is not None and first != 1:
-            cost += BREAK
+            # A cell may start at another number than 1 (an item dropped from a list); the cut is
+            # gone against only when the number goes on from the column's text above.
+            cost += BREAK if first == _item_above(p, k, a, state) + 1 else ODD_START
         if kind == "rest" and first is not None and state and k in state.last_item and first <= state.last_item[k]:
             cost += BREAK
         if any(y <= x for x, y in zip(numbers, numbers[1:])):
