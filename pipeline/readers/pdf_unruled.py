@@ -457,6 +457,14 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
           ) -> list[tuple[float, list[tuple[int, str]]]]:
     """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
     n = len(p.cuts)
+    # A row that went on below the previous page but whose rest no band here can be (the page
+    # starts with another unit's name): its last line was full, and ended there.
+    rest_possible = state is not None and any(
+        _band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) is not None for i in range(1, n))
+    # The text of a cell the page break cut goes on at the top of the page: a column whose first
+    # line here stands lower starts a cell of its own, and its last line on the page before was full.
+    owed = sum(1 for k, on in (state.runs_on.items() if rest_possible and state else ())
+               if on and p.by_col[k] and p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
     best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
     best[0] = [(0.0, [])]
     for i in range(1, n):
@@ -471,7 +479,7 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
                     continue
                 if j == 0 and kind != "rest" and state:
                     # a row goes on from the previous page but no rest of it is read here
-                    cost += BREAK * sum(state.runs_on.values())
+                    cost += BREAK * owed
                 for c, path in best[j]:
                     found.append((c + cost, path + [(i, kind)]))
         found.sort(key=lambda t: t[0])
