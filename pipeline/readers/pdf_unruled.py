@@ -37,6 +37,7 @@ NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when t
 COLUMN_STARTS = 3  # lines starting at one left edge that make it a column's
 EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
+OVERLAP_SAME_TOP = 0.5  # points: characters drawn over each other at tops this close stand at one height
 MARGIN_BAND = 0.1  # share of the page height where running heads and page numbers live
 BLOCK_GAP = 1.5  # in characters: white this tall parts the table from text above or below it
 COLUMN_TOLERANCE = 2.0  # points
@@ -65,6 +66,7 @@ class TLine:
     # Gaps of NARROW_GAP characters or more inside the line, as (where in the text the piece after
     # it starts, the gap's left and right): a line that two columns' text make up parts at one.
     gaps: list[tuple[int, float, float]] = field(default_factory=list)
+    parted: bool = False  # parted by height from characters drawn over it
 
     @property
     def middle(self) -> float:
@@ -107,16 +109,14 @@ def _segments(chars: list[dict]) -> list[TLine]:
             rows[-1].append(c)
         else:
             rows.append([c])
-    for row in rows:
-        row.sort(key=lambda c: c["x0"])
+    rows = [part for row in rows for part in _apart(sorted(row, key=lambda c: c["x0"]))]
     starts = _column_starts(rows)
     out: list[TLine] = []
     for row in rows:
         group = [row[0]]
-        # Two characters drawn over each other (a clipped heading overflowing a row): which one
-        # a table's row holds cannot be told. (Squeezed punctuation only touches.)
-        over = next((a["text"] + b["text"] for a, b in zip(row, row[1:])
-                     if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
+        # Two characters drawn over each other at one height: which one a table's row holds cannot
+        # be told. (At two heights the line was parted, and is checked against the others later.)
+        over = _drawn_over(row)
         for c in row[1:]:
             gap = c["x0"] - group[-1]["x1"]
             if gap > WORD_GAP * c["size"] or (gap > NARROW_GAP * c["size"] and _starts_column(c["x0"], starts)):
@@ -129,6 +129,37 @@ def _segments(chars: list[dict]) -> list[TLine]:
             group.append(c)
         out.append(_tline(group, over))
     return out
+
+
+def _drawn_over(row: list[dict]) -> str:
+    """Two characters of a line drawn over each other, as text ('' when none). (Squeezed
+    punctuation only touches.)"""
+    return next((a["text"] + b["text"] for a, b in zip(row, row[1:])
+                 if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
+
+
+def _apart(row: list[dict]) -> list[list[dict]]:
+    """A line whose characters are drawn over each other, parted by height when they stand at
+    different heights: text overflowing a cell of fixed height (a heading set vertically in a
+    narrow column, in a repeated header row) over the text of the row below."""
+    if not _drawn_over(row):
+        return [row]
+    tops: list[list[dict]] = []
+    for c in sorted(row, key=lambda c: c["top"]):
+        if tops and c["top"] - tops[-1][-1]["top"] <= OVERLAP_SAME_TOP:
+            tops[-1].append(c)
+        else:
+            tops.append([c])
+    if len(tops) == 1:
+        # At one height: each character goes on the first line it is not drawn over.
+        tops = []
+        for c in row:
+            home = next((part for part in tops if not _drawn_over([part[-1], c])), None)
+            if home is None:
+                tops.append([c])
+            else:
+                home.append(c)
+    return [sorted(({**c, "parted": True} for c in part), key=lambda c: c["x0"]) for part in tops]
 
 
 def _column_starts(rows: list[list[dict]]) -> list[float]:
@@ -156,7 +187,7 @@ def _tline(chars: list[dict], over: str) -> TLine:
         at += len(c["text"])
     return TLine("".join(c["text"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars),
                  min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars),
-                 overlap=over, gaps=gaps)
+                 overlap=over, gaps=gaps, parted=any(c.get("parted") for c in chars))
 
 
 def _split(lines: list[TLine], columns: list[float]) -> list[TLine]:
@@ -171,9 +202,11 @@ def _split(lines: list[TLine], columns: list[float]) -> list[TLine]:
             continue
         start, x0 = 0, ln.x0
         for at, left, right in cuts:
-            out.append(TLine(ln.text[start:at], x0, left, ln.top, ln.bottom, ln.size, overlap=ln.overlap))
+            out.append(TLine(ln.text[start:at], x0, left, ln.top, ln.bottom, ln.size, overlap=ln.overlap,
+                             parted=ln.parted))
             start, x0 = at, right
-        out.append(TLine(ln.text[start:].lstrip(), x0, ln.x1, ln.top, ln.bottom, ln.size, overlap=ln.overlap))
+        out.append(TLine(ln.text[start:].lstrip(), x0, ln.x1, ln.top, ln.bottom, ln.size, overlap=ln.overlap,
+                         parted=ln.parted))
     return out
 
 
@@ -543,13 +576,18 @@ def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLi
     # A heading set vertically in a narrow column may overflow the repeated header row's height
     # into the row below: characters that go on spelling it are the header's, not the row's.
     first = [ln for ln in lines if ln.col == 0 and ln.top < end + tol]
+    # (Drawn over the row's own first characters, it shares their height: of the lines at one
+    # height, the one that goes on spelling it.)
     spelled = _text(sorted(first, key=lambda ln: ln.top))
-    for ln in sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top):
-        if spelled and spelled != header[0] and header[0].startswith(spelled + _text([ln])):
-            spelled += _text([ln])
-            rest.remove(ln)
-        else:
+    column = sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top)
+    while column and spelled and spelled != header[0]:
+        level = [ln for ln in column if ln.top - column[0].top <= tol]
+        ln = next((ln for ln in level if header[0].startswith(spelled + _text([ln]))), None)
+        if ln is None:
             break
+        spelled += _text([ln])
+        rest.remove(ln)
+        column.remove(ln)
     return rest
 
 
@@ -601,7 +639,7 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
         if not table:
             return None
     ncols = len(columns) - 1
-    drawn_over = next((ln.overlap for ln in table if ln.overlap), "")
+    drawn_over = next((ln.overlap for ln in table if ln.overlap), "") or _still_over(table)
     if drawn_over:
         raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
     p, path = _read_rows(table, columns, state)
@@ -640,6 +678,23 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
         last_kind = "header"
     after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
     return UnruledPage(top, bottom, after.columns, rows, after)
+
+
+def _boxes_meet(a: TLine, b: TLine) -> bool:
+    """Whether two lines' boxes overlap by more than a touch (text drawn over text)."""
+    slack = 0.25 * min(a.size, b.size)
+    return (a.x0 + slack < b.x1 and b.x0 + slack < a.x1
+            and a.top + slack < b.bottom and b.top + slack < a.bottom)
+
+
+def _still_over(table: list[TLine]) -> str:
+    """Two lines parted by height that are both the table's (neither a repeated heading's
+    overflow): their characters drawn over each other, as text ('' when none)."""
+    for ln in (ln for ln in table if ln.parted):
+        other = next((o for o in table if o is not ln and _boxes_meet(ln, o)), None)
+        if other is not None:
+            return "".join(sorted((ln.text[:1], other.text[:1]), key=lambda t: t))
+    return ""
 
 
 def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | None
