@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from pipeline.readers.pdf import read_pdf
 from pipeline.readers.pdf_unruled import TLine, _find_columns, _header_rows, _prepare, _place
+from pipeline.records import Line
+from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
 
 
@@ -40,3 +49,42 @@ def test_a_unit_name_cut_by_a_page_break_goes_on():
     assert continues_unit_name("团", "市委")
     assert continues_unit_name("市妇", "联")
     assert not continues_unit_name("市公安局", "市民政局")
+
+
+# --------------------------------------------------------------------------- rendered pages
+
+FIXTURES = Path(__file__).parent / "fixtures" / "unruled"
+TRUTH = json.loads((FIXTURES / "truth.json").read_text(encoding="utf-8"))
+
+
+def _rows(lines: list[Line]) -> list[dict[int, str]]:
+    """The table's rows as each column's text (normalised), in reading order."""
+    rows: dict[tuple[int, int], dict[int, str]] = {}
+    for ln in lines:
+        if ln.cell is not None:
+            row = rows.setdefault((ln.cell.table, ln.cell.row), {})
+            row[ln.cell.col] = row.get(ln.cell.col, "") + normalize_key(ln.text)
+    return [rows[key] for key in sorted(rows)]
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_rendered_unruled_pages_are_read_cell_by_cell(name: str) -> None:
+    """The first pages of LibreOffice notices whose annex has no rules (one per layout that was
+    once refused or misread): every row is a heading row or one unit's, and each of a unit's
+    measures stands in its phase's column. The last row may go on past the fixture's pages."""
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    path = FIXTURES / f"{name}.pdf"
+    truth = TRUTH[name]
+    rows = _rows(read_pdf(path.read_bytes(), path))
+    units = {normalize_key(u) for u, *_ in truth["measures"]}
+    body = [k for k, row in enumerate(rows) if is_unit_name(row.get(0, ""))]
+    assert body and body[0] <= 2  # the headings, a spanning one above the others, then the units
+    assert body == list(range(body[0], len(rows)))  # no heading repeated among the rows
+    assert max(col for row in rows for col in row) == len(truth["phases"])  # a column per phase, no other
+    for k in body[:-1]:
+        row = rows[k]
+        assert row[0] in units, row[0]
+        for unit, phase, _, text in truth["measures"]:
+            if normalize_key(unit) == row[0]:
+                assert normalize_key(text) in row.get(1 + truth["phases"].index(phase), ""), (unit, phase, text)
+    assert any(u.startswith(rows[body[-1]][0]) for u in units)
