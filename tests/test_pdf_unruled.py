@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.readers.pdf import read_pdf
-from pipeline.readers.pdf_unruled import TLine, _find_columns, _header_rows, _prepare, _place
+from pipeline.readers.pdf_unruled import (TLine, _drop_header, _find_columns, _header_rows, _place, _prepare,
+                                          _segments, _split, _still_over)
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -88,3 +89,37 @@ def test_rendered_unruled_pages_are_read_cell_by_cell(name: str) -> None:
             if normalize_key(unit) == row[0]:
                 assert normalize_key(text) in row.get(1 + truth["phases"].index(phase), ""), (unit, phase, text)
     assert any(u.startswith(rows[body[-1]][0]) for u in units)
+
+
+def char(text: str, x0: float, top: float, size: float = 12.0) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size, "size": size}
+
+
+def test_a_vertical_heading_overflowing_over_the_rows_first_character_is_dropped_with_the_header():
+    """A repeated header row keeps its height: the last character of a heading set vertically in
+    a narrow column is drawn over the first character of the row below, at the same height."""
+    chars = [char("责", 72.6, 70), char("任", 72.6, 90), char("单", 72.6, 110), char("重", 100, 70),
+             char("儿", 71.0, 130), char("位", 72.6, 130.1), char("他", 100, 130), char("工", 71.0, 150)]
+    lines = _segments(chars)
+    assert {"位", "儿"} <= {ln.text for ln in lines if ln.parted}  # two lines at one height
+    columns = [71.0, 99.0, 120.0]
+    assert all(_place(ln, columns) for ln in lines)
+    rest = _drop_header(lines, ["责任单位", "重"], 12.0)
+    assert sorted(ln.text for ln in rest) == ["他", "儿", "工"]
+    assert _still_over(rest) == ""
+    # Not a heading's overflow: both characters are the table's, and which one a cell holds is unknown.
+    assert _still_over(lines) != ""
+
+
+def test_narrow_white_between_columns_parts_a_line_where_other_lines_start():
+    """A large font leaves less than WORD_GAP of white between columns: two columns' text joins
+    into one line unless the text after the gap starts where other lines start."""
+    chars = []
+    for k, top in enumerate((0, 20, 40)):
+        chars += [char(c, 10 + 12 * i, top) for i, c in enumerate("一二三四")]
+        chars += [char(c, 65 + 12 * i, top) for i, c in enumerate("五六七" if k else "五六")]
+    lines = _segments(chars)  # 7 points of white: less than WORD_GAP at 12 points
+    assert [(round(ln.x0), ln.text) for ln in lines[:2]] == [(10, "一二三四"), (65, "五六")]
+    joined = _segments(chars[:4] + chars[4:6])  # one line alone: nothing says a column starts there
+    assert [ln.text for ln in joined] == ["一二三四 五六"]
+    assert [ln.text for ln in _split(joined, [10.0, 65.0, 100.0])] == ["一二三四", "五六"]
