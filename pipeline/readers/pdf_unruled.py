@@ -4,7 +4,10 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
 
 - Columns: text never crosses the white gap between two columns, so columns are the spans of
   the page where text lines stand side by side (a heading spanning several columns is the one
-  line allowed over a gap). A table continued from the previous page keeps its columns.
+  line allowed over a gap). A gap narrower than usual (a large font) parts two columns where text
+  starts on other lines too. A table continued from the previous page keeps its columns, except
+  one whose text was all empty so far: its left edge came from its heading, and the first text
+  aligned in it places it. A heading centred clear of a short column's text is no column.
 - Rows: every row has one unit name in the first column, read by its form (pipeline/unitnames.py),
   not by the gap above it, since rows may abut without any space between them. A row's cells are
   either all top-aligned (each starts at the row's top) or all vertically centred (each centred
@@ -14,7 +17,8 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
   it) and by paragraphs (a line that runs to its column's edge goes on below it).
 - Page breaks: the last row of a page may be cut (its cells then start at its top); the first row
   of the next page may be the rest of it, with no unit name or the rest of a cut unit name.
-- A header row repeated at the top of a page is dropped here, where its layout is known.
+- A header row repeated at the top of a page is dropped here, where its layout is known, with
+  a heading set vertically that overflows the repeated row over the text of the row below.
 
 A reading that a close alternative explains almost as well is refused (`UnsureTable`), naming
 the page: a wrong table is worse than none.
