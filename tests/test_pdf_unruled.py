@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.readers.pdf import read_pdf
 from pipeline.readers.pdf_unruled import (TLine, _drop_header, _find_columns, _header_rows, _place, _prepare,
-                                          _segments, _split, _still_over)
+                                          _segments, _side_by_side_in_column, _split, _still_over)
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -123,3 +123,12 @@ def test_narrow_white_between_columns_parts_a_line_where_other_lines_start():
     joined = _segments(chars[:4] + chars[4:6])  # one line alone: nothing says a column starts there
     assert [ln.text for ln in joined] == ["一二三四 五六"]
     assert [ln.text for ln in _split(joined, [10.0, 65.0, 100.0])] == ["一二三四", "五六"]
+
+
+def test_two_lines_side_by_side_in_one_column_are_a_column_not_found():
+    """Columns found too few put two lines at one height in one column: refused, not joined."""
+    lines = [line("市公安局", 0, 0), line("一二三", 50, 0), line("四五", 90, 0), line("市民政局", 0, 14)]
+    assert all(_place(ln, [0.0, 50.0, 130.0]) for ln in lines)
+    assert _side_by_side_in_column(lines) == "一二三 | 四五"
+    assert all(_place(ln, [0.0, 50.0, 90.0, 130.0]) for ln in lines)
+    assert _side_by_side_in_column(lines) == ""

@@ -38,7 +38,7 @@ ITEM = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])")
 TERMINAL = tuple("。！？!?；;")
 WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white between two columns
 NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when text starts there on other lines
-COLUMN_STARTS = 3  # lines starting at one left edge that make it a column's
+COLUMN_STARTS = 2  # lines starting at one left edge that make it a column's
 EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
 OVERLAP_SAME_TOP = 0.5  # points: characters drawn over each other at tops this close stand at one height
@@ -646,6 +646,10 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     drawn_over = next((ln.overlap for ln in table if ln.overlap), "") or _still_over(table)
     if drawn_over:
         raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
+    side = _side_by_side_in_column(table)
+    if side:
+        raise UnsureTable(f"two lines side by side in one column of a table without ruling lines ({side}): "
+                          "a column between them was not found")
     p, path = _read_rows(table, columns, state)
     merged = _heading_only(p, path) if state is None else []
     if merged:
@@ -682,6 +686,16 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
         last_kind = "header"
     after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
     return UnruledPage(top, bottom, after.columns, rows, after)
+
+
+def _side_by_side_in_column(table: list[TLine]) -> str:
+    """Two lines of one column at one height, as text ('' when none): a column holds one line at
+    a height, so there is a column between them that the white on the page did not show."""
+    for row in _side_by_side(table):
+        for a, b in zip(row, row[1:]):
+            if a.col == b.col and a.span == b.span == 1:
+                return f"{a.text[:4]} | {b.text[:4]}"
+    return ""
 
 
 def _boxes_meet(a: TLine, b: TLine) -> bool:
