@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pipeline.readers.pdf_unruled import TLine, _find_columns, _header_rows, _prepare, _place
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from pipeline.readers.pdf import read_pdf
+from pipeline.readers.pdf_unruled import (TLine, _drop_header, _find_columns, _header_rows, _place, _prepare,
+                                          _segments, _side_by_side_in_column, _split, _still_over)
+from pipeline.records import Line
+from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
 
 
@@ -40,3 +50,85 @@ def test_a_unit_name_cut_by_a_page_break_goes_on():
     assert continues_unit_name("团", "市委")
     assert continues_unit_name("市妇", "联")
     assert not continues_unit_name("市公安局", "市民政局")
+
+
+# --------------------------------------------------------------------------- rendered pages
+
+FIXTURES = Path(__file__).parent / "fixtures" / "unruled"
+TRUTH = json.loads((FIXTURES / "truth.json").read_text(encoding="utf-8"))
+
+
+def _rows(lines: list[Line]) -> list[dict[int, str]]:
+    """The table's rows as each column's text (normalised), in reading order."""
+    rows: dict[tuple[int, int], dict[int, str]] = {}
+    for ln in lines:
+        if ln.cell is not None:
+            row = rows.setdefault((ln.cell.table, ln.cell.row), {})
+            row[ln.cell.col] = row.get(ln.cell.col, "") + normalize_key(ln.text)
+    return [rows[key] for key in sorted(rows)]
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_rendered_unruled_pages_are_read_cell_by_cell(name: str) -> None:
+    """The first pages of LibreOffice notices whose annex has no rules (one per layout that was
+    once refused or misread): every row is a heading row or one unit's, and each of a unit's
+    measures stands in its phase's column. The last row may go on past the fixture's pages."""
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    path = FIXTURES / f"{name}.pdf"
+    truth = TRUTH[name]
+    rows = _rows(read_pdf(path.read_bytes(), path))
+    units = {normalize_key(u) for u, *_ in truth["measures"]}
+    body = [k for k, row in enumerate(rows) if is_unit_name(row.get(0, ""))]
+    assert body and body[0] <= 2  # the headings, a spanning one above the others, then the units
+    assert body == list(range(body[0], len(rows)))  # no heading repeated among the rows
+    assert max(col for row in rows for col in row) == len(truth["phases"])  # a column per phase, no other
+    for k in body[:-1]:
+        row = rows[k]
+        assert row[0] in units, row[0]
+        for unit, phase, _, text in truth["measures"]:
+            if normalize_key(unit) == row[0]:
+                assert normalize_key(text) in row.get(1 + truth["phases"].index(phase), ""), (unit, phase, text)
+    assert any(u.startswith(rows[body[-1]][0]) for u in units)
+
+
+def char(text: str, x0: float, top: float, size: float = 12.0) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + size, "top": top, "bottom": top + size, "size": size}
+
+
+def test_a_vertical_heading_overflowing_over_the_rows_first_character_is_dropped_with_the_header():
+    """A repeated header row keeps its height: the last character of a heading set vertically in
+    a narrow column is drawn over the first character of the row below, at the same height."""
+    chars = [char("责", 72.6, 70), char("任", 72.6, 90), char("单", 72.6, 110), char("重", 100, 70),
+             char("儿", 71.0, 130), char("位", 72.6, 130.1), char("他", 100, 130), char("工", 71.0, 150)]
+    lines = _segments(chars)
+    assert {"位", "儿"} <= {ln.text for ln in lines if ln.parted}  # two lines at one height
+    columns = [71.0, 99.0, 120.0]
+    assert all(_place(ln, columns) for ln in lines)
+    rest = _drop_header(lines, ["责任单位", "重"], 12.0)
+    assert sorted(ln.text for ln in rest) == ["他", "儿", "工"]
+    assert _still_over(rest) == ""
+    # Not a heading's overflow: both characters are the table's, and which one a cell holds is unknown.
+    assert _still_over(lines) != ""
+
+
+def test_narrow_white_between_columns_parts_a_line_where_other_lines_start():
+    """A large font leaves less than WORD_GAP of white between columns: two columns' text joins
+    into one line unless the text after the gap starts where other lines start."""
+    chars = []
+    for k, top in enumerate((0, 20, 40)):
+        chars += [char(c, 10 + 12 * i, top) for i, c in enumerate("一二三四")]
+        chars += [char(c, 65 + 12 * i, top) for i, c in enumerate("五六七" if k else "五六")]
+    lines = _segments(chars)  # 7 points of white: less than WORD_GAP at 12 points
+    assert [(round(ln.x0), ln.text) for ln in lines[:2]] == [(10, "一二三四"), (65, "五六")]
+    joined = _segments(chars[:4] + chars[4:6])  # one line alone: nothing says a column starts there
+    assert [ln.text for ln in joined] == ["一二三四 五六"]
+    assert [ln.text for ln in _split(joined, [10.0, 65.0, 100.0])] == ["一二三四", "五六"]
+
+
+def test_two_lines_side_by_side_in_one_column_are_a_column_not_found():
+    """Columns found too few put two lines at one height in one column: refused, not joined."""
+    lines = [line("市公安局", 0, 0), line("一二三", 50, 0), line("四五", 90, 0), line("市民政局", 0, 14)]
+    assert all(_place(ln, [0.0, 50.0, 130.0]) for ln in lines)
+    assert _side_by_side_in_column(lines) == "一二三 | 四五"
+    assert all(_place(ln, [0.0, 50.0, 90.0, 130.0]) for ln in lines)
+    assert _side_by_side_in_column(lines) == ""

@@ -88,7 +88,6 @@ REFUSED: set[tuple[str, str]] = {
     ("rendered-21", "txt-plumber-browser"),
     ("rendered-22", "txt-pdfium-lo-ruled"),
     ("rendered-22", "txt-plumber-lo-ruled"),
-    ("rendered-23", "pdf-lo-unruled"),
     ("rendered-23", "txt-pdfium-lo-unruled"),
     ("rendered-23", "txt-plumber-lo-unruled"),
     ("rendered-24", "txt-pdfium-browser"),

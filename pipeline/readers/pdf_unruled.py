@@ -4,7 +4,10 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
 
 - Columns: text never crosses the white gap between two columns, so columns are the spans of
   the page where text lines stand side by side (a heading spanning several columns is the one
-  line allowed over a gap). A table continued from the previous page keeps its columns.
+  line allowed over a gap). A gap narrower than usual (a large font) parts two columns where text
+  starts on other lines too. A table continued from the previous page keeps its columns, except
+  one whose text was all empty so far: its left edge came from its heading, and the first text
+  aligned in it places it. A heading centred clear of a short column's text is no column.
 - Rows: every row has one unit name in the first column, read by its form (pipeline/unitnames.py),
   not by the gap above it, since rows may abut without any space between them. A row's cells are
   either all top-aligned (each starts at the row's top) or all vertically centred (each centred
@@ -14,7 +17,8 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
   it) and by paragraphs (a line that runs to its column's edge goes on below it).
 - Page breaks: the last row of a page may be cut (its cells then start at its top); the first row
   of the next page may be the rest of it, with no unit name or the rest of a cut unit name.
-- A header row repeated at the top of a page is dropped here, where its layout is known.
+- A header row repeated at the top of a page is dropped here, where its layout is known, with
+  a heading set vertically that overflows the repeated row over the text of the row below.
 
 A reading that a close alternative explains almost as well is refused (`UnsureTable`), naming
 the page: a wrong table is worse than none.
@@ -33,12 +37,17 @@ from pipeline.unitnames import continues_unit_name, is_unit_name
 ITEM = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])")
 TERMINAL = tuple("。！？!?；;")
 WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white between two columns
+NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when text starts there on other lines
+COLUMN_STARTS = 2  # lines starting at one left edge that make it a column's
+EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
+OVERLAP_SAME_TOP = 0.5  # points: characters drawn over each other at tops this close stand at one height
 MARGIN_BAND = 0.1  # share of the page height where running heads and page numbers live
 BLOCK_GAP = 1.5  # in characters: white this tall parts the table from text above or below it
 COLUMN_TOLERANCE = 2.0  # points
 EDGE = 1.5  # in characters: a line ending closer than this to its column's edge was wrapped
 BREAK = 6.0  # cost of a cut that goes against an item number or through a paragraph
+ODD_START = 0.5  # cost of a cell that starts at an item number other than 1, not going on from above
 UNSURE = 1.0  # an alternative reading scoring within this of the best one makes the reading unsure
 
 
@@ -58,6 +67,10 @@ class TLine:
     col: int = -1
     span: int = 1
     overlap: str = ""  # two characters of the line's height drawn over each other
+    # Gaps of NARROW_GAP characters or more inside the line, as (where in the text the piece after
+    # it starts, the gap's left and right): a line that two columns' text make up parts at one.
+    gaps: list[tuple[int, float, float]] = field(default_factory=list)
+    parted: bool = False  # parted by height from characters drawn over it
 
     @property
     def middle(self) -> float:
@@ -73,6 +86,11 @@ class UnruledState:
     runs_on: dict[int, bool] = field(default_factory=dict)  # a column's last line goes on below
     last_item: dict[int, int] = field(default_factory=dict)  # a column's last item number
     edges: list[float] = field(default_factory=list)  # the furthest right a line of each column reached
+    # Where the columns are read, and whether two lines or more started at each column's left edge
+    # so far: a column whose text was all empty has its left edge from its heading alone, which a
+    # centred heading puts too far right; the first page's text that starts at its edge places it.
+    measured: list[float] = field(default_factory=list)
+    anchored: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -95,30 +113,105 @@ def _segments(chars: list[dict]) -> list[TLine]:
             rows[-1].append(c)
         else:
             rows.append([c])
+    rows = [part for row in rows for part in _apart(sorted(row, key=lambda c: c["x0"]))]
+    starts = _column_starts(rows)
     out: list[TLine] = []
     for row in rows:
-        row.sort(key=lambda c: c["x0"])
         group = [row[0]]
-        # Two characters drawn over each other (a clipped heading overflowing a row): which one
-        # a table's row holds cannot be told. (Squeezed punctuation only touches.)
-        over = next((a["text"] + b["text"] for a, b in zip(row, row[1:])
-                     if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
+        # Two characters drawn over each other at one height: which one a table's row holds cannot
+        # be told. (At two heights the line was parted, and is checked against the others later.)
+        over = _drawn_over(row)
         for c in row[1:]:
-            if c["x0"] - group[-1]["x1"] > WORD_GAP * c["size"]:
+            gap = c["x0"] - group[-1]["x1"]
+            if gap > WORD_GAP * c["size"] or (gap > NARROW_GAP * c["size"] and _starts_column(c["x0"], starts)):
                 out.append(_tline(group, over))
                 group = []
-            elif c["x0"] - group[-1]["x1"] > 0.2 * c["size"]:
-                group.append({**c, "text": " " + c["text"]})  # a space the producer did not write
+            elif gap > 0.2 * c["size"]:
+                # a space the producer did not write
+                group.append({**c, "text": " " + c["text"], "after_gap": gap > NARROW_GAP * c["size"]})
                 continue
             group.append(c)
         out.append(_tline(group, over))
     return out
 
 
+def _drawn_over(row: list[dict]) -> str:
+    """Two characters of a line drawn over each other, as text ('' when none). (Squeezed
+    punctuation only touches.)"""
+    return next((a["text"] + b["text"] for a, b in zip(row, row[1:])
+                 if b["x0"] < (a["x0"] + a["x1"]) / 2 and a["text"] != b["text"]), "")
+
+
+def _apart(row: list[dict]) -> list[list[dict]]:
+    """A line whose characters are drawn over each other, parted by height when they stand at
+    different heights: text overflowing a cell of fixed height (a heading set vertically in a
+    narrow column, in a repeated header row) over the text of the row below."""
+    if not _drawn_over(row):
+        return [row]
+    tops: list[list[dict]] = []
+    for c in sorted(row, key=lambda c: c["top"]):
+        if tops and c["top"] - tops[-1][-1]["top"] <= OVERLAP_SAME_TOP:
+            tops[-1].append(c)
+        else:
+            tops.append([c])
+    if len(tops) == 1:
+        # At one height: each character goes on the first line it is not drawn over.
+        tops = []
+        for c in row:
+            home = next((part for part in tops if not _drawn_over([part[-1], c])), None)
+            if home is None:
+                tops.append([c])
+            else:
+                home.append(c)
+    return [sorted(({**c, "parted": True} for c in part), key=lambda c: c["x0"]) for part in tops]
+
+
+def _column_starts(rows: list[list[dict]]) -> list[float]:
+    """Heights aside, where text starts after white: at a line's start or after a gap of
+    NARROW_GAP characters. A column's cells are left-aligned, so its edge recurs; the text after a
+    gap inside a line of prose or of a cell does not stand at one place line after line."""
+    return sorted(c["x0"] for row in rows for k, c in enumerate(row)
+                  if k == 0 or c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"])
+
+
+def _starts_column(x: float, starts: list[float]) -> bool:
+    """Whether text after a narrower gap starts at a column's edge: where text starts on
+    COLUMN_STARTS other lines (a font large for its table leaves less than WORD_GAP between columns)."""
+    a = bisect_left(starts, x - EDGE_MATCH)
+    b = bisect_left(starts, x + EDGE_MATCH)
+    return b - a >= COLUMN_STARTS
+
+
 def _tline(chars: list[dict], over: str) -> TLine:
+    gaps: list[tuple[int, float, float]] = []
+    at = 0
+    for before, c in zip([None] + chars, chars):
+        if before is not None and c.get("after_gap"):
+            gaps.append((at, before["x1"], c["x0"]))
+        at += len(c["text"])
     return TLine("".join(c["text"] for c in chars), chars[0]["x0"], max(c["x1"] for c in chars),
                  min(c["top"] for c in chars), max(c["bottom"] for c in chars), median(c["size"] for c in chars),
-                 overlap=over)
+                 overlap=over, gaps=gaps, parted=any(c.get("parted") for c in chars))
+
+
+def _split(lines: list[TLine], columns: list[float]) -> list[TLine]:
+    """The lines parted where a gap inside one ends at a column's left edge: two columns' text
+    that a narrow gap left as one line."""
+    out: list[TLine] = []
+    for ln in lines:
+        cuts = [(at, left, right) for at, left, right in ln.gaps
+                if any(abs(right - x) <= COLUMN_TOLERANCE for x in columns[1:-1])]
+        if not cuts:
+            out.append(ln)
+            continue
+        start, x0 = 0, ln.x0
+        for at, left, right in cuts:
+            out.append(TLine(ln.text[start:at], x0, left, ln.top, ln.bottom, ln.size, overlap=ln.overlap,
+                             parted=ln.parted))
+            start, x0 = at, right
+        out.append(TLine(ln.text[start:].lstrip(), x0, ln.x1, ln.top, ln.bottom, ln.size, overlap=ln.overlap,
+                         parted=ln.parted))
+    return out
 
 
 def _blocks(lines: list[TLine]) -> list[list[TLine]]:
@@ -195,6 +288,31 @@ def _find_columns(lines: list[TLine]) -> list[float]:
     return columns + [right]
 
 
+def _anchored(lines: list[TLine], columns: list[float]) -> list[bool]:
+    """Whether two lines or more start at each column's left edge (where its text is aligned)."""
+    return [sum(1 for ln in lines if abs(ln.x0 - x) <= COLUMN_TOLERANCE) >= 2 for x in columns[:-1]]
+
+
+def _measured(state: UnruledState, lines: list[TLine]) -> list[float]:
+    """The columns to read a continued page with: the table's, except that a column no text was
+    aligned on so far moves left to where this page's text starts, when that is one edge between
+    it and the column before (its left edge came from a heading, which is never left of the text)."""
+    columns = list(state.measured or state.columns)
+    anchored = state.anchored or [True] * (len(columns) - 1)
+    if all(anchored):
+        return columns
+    own = _find_columns(lines)
+    starts = _anchored(lines, own)
+    for k in range(1, len(columns) - 1):
+        if anchored[k]:
+            continue
+        found = [x for x, aligned in zip(own[:-1], starts) if aligned
+                 and columns[k - 1] + COLUMN_TOLERANCE < x < columns[k] - COLUMN_TOLERANCE]
+        if len(found) == 1:
+            columns[k] = found[0]
+    return columns
+
+
 def _place(ln: TLine, columns: list[float]) -> bool:
     """Give a line its column (and how many columns it spans); False when it fits no column."""
     tol = COLUMN_TOLERANCE
@@ -227,6 +345,8 @@ def _first_page_lines(lines: list[TLine]) -> tuple[list[float], list[TLine]] | N
     columns = _find_columns(body)
     if len(columns) < 4:
         return None  # prose lines up on its margins only
+    body = _split(body, columns)
+    block = _split(block, columns)
     # Lines just above the first side-by-side line belong to the header when they are set like
     # it and sit in one column (a label set vertically in a narrow column starts higher up).
     above = sorted((ln for ln in block if ln.top < start - SAME_LINE * size), key=lambda ln: -ln.top)
@@ -243,9 +363,12 @@ def _continued_lines(lines: list[TLine], columns: list[float], height: float) ->
     """The lines of a table going on from the previous page: the first block of text below the
     running head, if it fits the table's columns."""
     blocks = [b for b in _blocks(lines) if not _in_margin(b, height)]
-    if not blocks or not all(_place(ln, columns) for ln in blocks[0]):
+    if not blocks:
         return None
-    return blocks[0]
+    block = _split(blocks[0], columns)
+    if not all(_place(ln, columns) for ln in block):
+        return None
+    return block
 
 
 # --------------------------------------------------------------------------- rows
@@ -314,6 +437,15 @@ def _residual(cells: list[list[TLine]], align: str) -> float:
     return sum(abs((c[0].top + c[-1].bottom) / 2 - (top + bottom) / 2) for c in cells)
 
 
+def _item_above(p: _Page, col: int, y: float, state: UnruledState | None) -> int:
+    """The last item number in a column above height y (on the page before when none is on
+    this page), 0 when there is none."""
+    above = [n for n in map(_item, p.band(col, 0.0, y)) if n is not None]
+    if above:
+        return above[-1]
+    return state.last_item.get(col, 0) if state is not None else 0
+
+
 def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: UnruledState | None,
                last: bool) -> float | None:
     """The cost of reading the lines between heights a and b as one row of kind 'header', 'rest'
@@ -344,7 +476,9 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
         numbers = [n for n in map(_item, c) if n is not None]
         first = _item(c[0])
         if kind == "row" and first is not None and first != 1:
-            cost += BREAK
+            # A cell may start at another number than 1 (an item dropped from a list); the cut is
+            # gone against only when the number goes on from the column's text above.
+            cost += BREAK if first == _item_above(p, k, a, state) + 1 else ODD_START
         if kind == "rest" and first is not None and state and k in state.last_item and first <= state.last_item[k]:
             cost += BREAK
         if any(y <= x for x, y in zip(numbers, numbers[1:])):
@@ -360,6 +494,14 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
           ) -> list[tuple[float, list[tuple[int, str]]]]:
     """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
     n = len(p.cuts)
+    # A row that went on below the previous page but whose rest no band here can be (the page
+    # starts with another unit's name): its last line was full, and ended there.
+    rest_possible = state is not None and any(
+        _band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) is not None for i in range(1, n))
+    # The text of a cell the page break cut goes on at the top of the page: a column whose first
+    # line here stands lower starts a cell of its own, and its last line on the page before was full.
+    owed = sum(1 for k, on in (state.runs_on.items() if rest_possible and state else ())
+               if on and p.by_col[k] and p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
     best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
     best[0] = [(0.0, [])]
     for i in range(1, n):
@@ -374,7 +516,7 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
                     continue
                 if j == 0 and kind != "rest" and state:
                     # a row goes on from the previous page but no rest of it is read here
-                    cost += BREAK * sum(state.runs_on.values())
+                    cost += BREAK * owed
                 for c, path in best[j]:
                     found.append((c + cost, path + [(i, kind)]))
         found.sort(key=lambda t: t[0])
@@ -413,7 +555,10 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
 
 
 def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
-    return [_text(sorted((ln for ln in lines if ln.col == k), key=lambda ln: ln.top)) for k in range(ncols)]
+    """Each column's heading. A heading spanning columns is left out: above a table's first page
+    it may have been read as a title, and a repeated header is known by its columns' headings."""
+    return [_text(sorted((ln for ln in lines if ln.col == k and ln.span == 1), key=lambda ln: ln.top))
+            for k in range(ncols)]
 
 
 def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLine]:
@@ -435,18 +580,23 @@ def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLi
     # A heading set vertically in a narrow column may overflow the repeated header row's height
     # into the row below: characters that go on spelling it are the header's, not the row's.
     first = [ln for ln in lines if ln.col == 0 and ln.top < end + tol]
+    # (Drawn over the row's own first characters, it shares their height: of the lines at one
+    # height, the one that goes on spelling it.)
     spelled = _text(sorted(first, key=lambda ln: ln.top))
-    for ln in sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top):
-        if spelled and spelled != header[0] and header[0].startswith(spelled + _text([ln])):
-            spelled += _text([ln])
-            rest.remove(ln)
-        else:
+    column = sorted((ln for ln in rest if ln.col == 0), key=lambda ln: ln.top)
+    while column and spelled and spelled != header[0]:
+        level = [ln for ln in column if ln.top - column[0].top <= tol]
+        ln = next((ln for ln in level if header[0].startswith(spelled + _text([ln]))), None)
+        if ln is None:
             break
+        spelled += _text([ln])
+        rest.remove(ln)
+        column.remove(ln)
     return rest
 
 
 def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, columns: list[float], header: list[str],
-                 before: UnruledState | None, last_kind: str) -> UnruledState:
+                 before: UnruledState | None, last_kind: str, table: list[TLine]) -> UnruledState:
     last = rows[-1] if rows else []
     unit = _text(next((c[2] for c in last if c[0] == 0), []))
     if last_kind == "rest" and before is not None:
@@ -459,7 +609,12 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
             items[col] = numbers[-1]
         elif last_kind == "rest" and before is not None and col in before.last_item:
             items[col] = before.last_item[col]
-    return UnruledState(columns, header, unit, runs_on, items, p.edges)
+    anchored = _anchored(table, columns)
+    if before is not None and before.anchored:
+        anchored = [a or b for a, b in zip(anchored, before.anchored)]
+    # The table keeps the columns its first page found: they name it to the pages after.
+    named = before.columns if before is not None else columns
+    return UnruledState(named, header, unit, runs_on, items, p.edges, columns, anchored)
 
 
 def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
@@ -476,18 +631,93 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
             return None
         columns, table = found
     else:
-        columns = state.columns
-        continued = _continued_lines(lines, columns, page.height)
+        continued = _continued_lines(lines, state.measured or state.columns, page.height)
         if continued is None:
+            return None
+        columns = _measured(state, continued)
+        continued = _split(continued, columns)
+        if not all(_place(ln, columns) for ln in continued):
             return None
         table = _drop_header(continued, state.header, median(ln.size for ln in continued))
         header_keys = state.header
         if not table:
             return None
     ncols = len(columns) - 1
-    drawn_over = next((ln.overlap for ln in table if ln.overlap), "")
+    drawn_over = next((ln.overlap for ln in table if ln.overlap), "") or _still_over(table)
     if drawn_over:
         raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
+    side = _side_by_side_in_column(table)
+    if side:
+        raise UnsureTable(f"two lines side by side in one column of a table without ruling lines ({side}): "
+                          "a column between them was not found")
+    p, path = _read_rows(table, columns, state)
+    merged = _heading_only(p, path) if state is None else []
+    if merged:
+        columns = [x for k, x in enumerate(columns) if k not in merged]
+        if not all(_place(ln, columns) for ln in table):
+            return None
+        ncols = len(columns) - 1
+        p, path = _read_rows(table, columns, state)
+    rows: list[list[tuple[int, int, list[TLine]]]] = []
+    start = 0
+    for end, kind in path:
+        a, b = p.cuts[start], p.cuts[end]
+        band = [ln for k in range(ncols) for ln in p.band(k, a, b)]
+        if kind == "header":
+            rows.extend(_header_rows(band, p))
+            header_keys = _header_keys(band, ncols)
+        else:
+            cells: dict[tuple[int, int], list[TLine]] = {}
+            for ln in sorted(band, key=lambda ln: ln.top):
+                cells.setdefault((ln.col, ln.span), []).append(ln)
+            covered = [k for col, span in cells for k in range(col, col + span)]
+            if len(covered) != len(set(covered)):
+                # A line running over into a column that has lines of its own in the row: two
+                # cells' text read as one line, or a cell wider than its column.
+                raise UnsureTable(f"a line of a table without ruling lines runs into the next column "
+                                  f"({a:.0f} pt from the top)")
+            rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
+        start = end
+    # The region includes a repeated header, whose lines are dropped, not left as page text.
+    top = min(ln.top for ln in (table if state is None else continued))
+    bottom = max(ln.bottom for ln in table)
+    last_kind = path[-1][1] if path else "row"
+    if len(path) == 1 and last_kind == "header":
+        last_kind = "header"
+    after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
+    return UnruledPage(top, bottom, after.columns, rows, after)
+
+
+def _side_by_side_in_column(table: list[TLine]) -> str:
+    """Two lines of one column at one height, as text ('' when none): a column holds one line at
+    a height, so there is a column between them that the white on the page did not show."""
+    for row in _side_by_side(table):
+        for a, b in zip(row, row[1:]):
+            if a.col == b.col and a.span == b.span == 1:
+                return f"{a.text[:4]} | {b.text[:4]}"
+    return ""
+
+
+def _boxes_meet(a: TLine, b: TLine) -> bool:
+    """Whether two lines' boxes overlap by more than a touch (text drawn over text)."""
+    slack = 0.25 * min(a.size, b.size)
+    return (a.x0 + slack < b.x1 and b.x0 + slack < a.x1
+            and a.top + slack < b.bottom and b.top + slack < a.bottom)
+
+
+def _still_over(table: list[TLine]) -> str:
+    """Two lines parted by height that are both the table's (neither a repeated heading's
+    overflow): their characters drawn over each other, as text ('' when none)."""
+    for ln in (ln for ln in table if ln.parted):
+        other = next((o for o in table if o is not ln and _boxes_meet(ln, o)), None)
+        if other is not None:
+            return "".join(sorted((ln.text[:1], other.text[:1]), key=lambda t: t))
+    return ""
+
+
+def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | None
+               ) -> tuple[_Page, list[tuple[int, str]]]:
+    """The page's lines and the one reading of its rows that no other comes close to."""
     p = _prepare(table, columns)
     if state is not None:
         p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
@@ -503,28 +733,25 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     if cost >= BREAK or (rival is not None and rival[0] - cost < UNSURE):
         raise UnsureTable("a table without ruling lines read two ways "
                           f"(row cuts at {_where(p, path, rival[2] if rival else [])})")
-    rows: list[list[tuple[int, int, list[TLine]]]] = []
-    start = 0
-    for end, kind in path:
-        a, b = p.cuts[start], p.cuts[end]
-        band = [ln for k in range(ncols) for ln in p.band(k, a, b)]
-        if kind == "header":
-            rows.extend(_header_rows(band, p))
-            header_keys = _header_keys(band, ncols)
-        else:
-            cells: dict[tuple[int, int], list[TLine]] = {}
-            for ln in sorted(band, key=lambda ln: ln.top):
-                cells.setdefault((ln.col, ln.span), []).append(ln)
-            rows.append([(col, span, cl) for (col, span), cl in sorted(cells.items())])
-        start = end
-    # The region includes a repeated header, whose lines are dropped, not left as page text.
-    top = min(ln.top for ln in (table if state is None else continued))
-    bottom = max(ln.bottom for ln in table)
-    last_kind = path[-1][1] if path else "row"
-    if len(path) == 1 and last_kind == "header":
-        last_kind = "header"
-    return UnruledPage(top, bottom, columns, rows,
-                       _state_after(rows, p, columns, header_keys, state, last_kind))
+    return p, path
+
+
+def _heading_only(p: _Page, path: list[tuple[int, str]]) -> list[int]:
+    """Columns found from a heading alone that are the right part of the column before them:
+    a heading centred in a column whose text is short stands clear of it, with white between.
+    Such a column has no text below the header, and the column before it no heading."""
+    if not path or path[0][1] != "header":
+        return []
+    a, b = p.cuts[0], p.cuts[path[0][0]]
+    found = []
+    for k in range(2, len(p.by_col)):
+        own_heading = [ln for ln in p.band(k, a, b) if ln.span == 1]
+        before_heading = [ln for ln in p.band(k - 1, a, b) if ln.span == 1]
+        text = [ln for ln in p.by_col[k] if ln.top >= b - SAME_LINE * p.size]
+        before_text = [ln for ln in p.by_col[k - 1] if ln.top >= b - SAME_LINE * p.size]
+        if own_heading and not text and before_text and not before_heading:
+            found.append(k)
+    return found
 
 
 def _where(p: _Page, path: list[tuple[int, str]], other: list[tuple[int, str]]) -> str:
