@@ -136,3 +136,16 @@ def test_numbered_cells_and_files_that_carry_paragraphs_raise_no_doubt():
     docx_like = _table([("完善信息通报机制。", True), ("做好总结工作。", False)], judged=False)
     for table in (numbered, docx_like):
         assert not [i for i in table.issues if i.kind == "paragraph_end_unsure"]
+
+
+def test_a_full_line_completing_a_measure_printed_elsewhere_is_in_doubt():
+    from pipeline.annex.cells import parse_cell_annex
+    cells = {(0, 0): [("单位", False)], (0, 1): [("2024年", False)], (0, 2): [("2025年", False)],
+             (1, 0): [("市民政局", False)], (1, 1): [("开展专项排查。", False)], (1, 2): [("做好总结工作", False)],
+             # No cell shows unnumbered paragraphs, but 做好总结工作 fills its line here and is a whole
+             # measure of the cell above: its paragraph may end there.
+             (2, 0): [("市妇联", False)], (2, 1): [("开展专项排查。", False)],
+             (2, 2): [("做好总结工作", True), ("开展宣传活动。", False)]}
+    table = parse_cell_annex(_cell_lines(cells), "plan.pdf")
+    doubt = [(i.unit, i.phase, i.text) for i in table.issues if i.kind == "paragraph_end_unsure"]
+    assert doubt == [("市妇联", "2025年", "做好总结工作")]

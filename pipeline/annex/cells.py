@@ -95,14 +95,26 @@ def _unsure_breaks(body: list[list[GridCell]]) -> list[tuple[GridCell, Line]]:
     Where a PDF carries no paragraphs, a line that fills its column was read as wrapped. It may
     as well end a paragraph that happens to end at the edge, and in a cell of unnumbered
     paragraphs that would start another measure. The table itself says whether that can happen:
-    a line that fills its column is in doubt only when the table somewhere shows, on a short line,
-    an unnumbered cell's paragraph ending the same way (with 。, with ；, or with no mark) and
-    another paragraph following it."""
+    a line that fills its column is in doubt when the table somewhere shows, on a short line, an
+    unnumbered cell's paragraph ending the same way (with 。, with ；, or with no mark) and another
+    paragraph following it; or when the paragraph up to that line reads, on the key, as a whole
+    measure printed elsewhere in the table (a set phrase such as 做好总结、宣传等工作 that ends
+    without a mark, repeated from cell to cell)."""
     cells = [c for row in body for c in row if c.ref.col > 0]
     unnumbered = [c for c in cells if not any(LABEL.match(ln.text.strip()) for ln in c.lines)]
     seen = {_ending(a) for c in unnumbered for a in c.lines[:-1] if a.wrap_judged and not a.wrapped}
-    return [(c, a) for c in unnumbered for a in c.lines[:-1]
-            if a.wrap_judged and a.wrapped and _ending(a) in seen]
+    printed = {_key(lines) for c in cells for _, lines in _measures(c)}
+    unsure = []
+    for cell in unnumbered:
+        for _, lines in _measures(cell):
+            unsure += [(cell, a) for k, a in enumerate(lines[:-1]) if a.wrap_judged and a.wrapped
+                       and (_ending(a) in seen or _key(lines[:k + 1]) in printed)]
+    return unsure
+
+
+def _key(lines: list[Line]) -> str:
+    """A paragraph on the key, its item number left out."""
+    return normalize_key(LABEL.sub("", join_lines([ln.text for ln in lines]).strip(), count=1))
 
 
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
