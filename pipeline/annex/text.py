@@ -97,6 +97,12 @@ class Segment:
     lines: list[TextLine]
     new_row: bool
     page: int = 0
+    # The decoder cuts the same segment again and again (each candidate width assignment, each
+    # page length, each reading kept in the beam), mostly with the same column widths and column
+    # states: what it computed is kept here, keyed by everything it depends on. The segment's lines
+    # never change once the body is cut into segments, and a segment lives for one rebuild only.
+    blocks: dict[tuple, tuple[tuple[int, float, bool], ...]] = field(default_factory=dict, repr=False, compare=False)
+    layers: dict[tuple, tuple[list[float], list[int]]] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -541,6 +547,28 @@ def _ends_open(line: TextLine, width: float) -> bool:
     return not line.terminal and is_full(line, width)
 
 
+StateKey = tuple[bool, bool, bool, "int | None", bool]
+
+
+def _state_key(state: ColumnState) -> StateKey:
+    """What of a column's state a cut depends on (see `_block_costs` and `_cut_segment`)."""
+    return (state.open, bool(state.lines), state.reached_bottom, state.last_label,
+            bool(state.lines) and state.lines[-1].terminal)
+
+
+def _blocks(segment: Segment, start: int, width: float, state: ColumnState,
+            key: StateKey) -> tuple[tuple[int, float, bool], ...]:
+    """`_block_costs` of a segment, computed once per start, width and state: each block's end,
+    its cost, and whether it ends mid-paragraph."""
+    found = segment.blocks.get((start, width, key))
+    if found is None:
+        lines = segment.lines
+        found = tuple((end, cost, _ends_open(lines[end - 1], width))
+                      for end, cost in _block_costs(lines, start, width, state))
+        segment.blocks[(start, width, key)] = found
+    return found
+
+
 def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState],
                  final: bool, height: int | None = None) -> tuple[float, list[list[TextLine]]]:
     """Best cut of a segment into one block per column.
@@ -550,41 +578,66 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
     """
     lines = segment.lines
     n, k_cols = len(lines), len(widths)
-    best: list[list[float]] = [[INF] * (n + 1) for _ in range(k_cols + 1)]
-    back: list[list[int]] = [[-1] * (n + 1) for _ in range(k_cols + 1)]
-    best[0][0] = 0.0
+    # Row c of the table depends on the first c columns' widths and states only: readings that
+    # share those (one width changed in the last column, the same row on another page length)
+    # share the rows, computed once per segment.
+    best_rows: list[list[float]] = [[0.0] + [INF] * n]
+    back_rows: list[list[int]] = [[-1] * (n + 1)]
+    key: tuple = (final, height, k_cols)
     for c in range(k_cols):
-        state = states[c]
-        # Cells are set from the top of their row: a cell empty on the row's first page is empty.
-        empty_cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
-        # Lines that two columns could both take go to the earlier one: text is emitted column by column.
-        empty_cost += TIE_BREAK * (k_cols - c)
-        for i in range(n + 1):
-            base = best[c][i]
-            if base == INF:
-                continue
-            # An empty block: the column has nothing on this page. Not after a forced break.
-            if not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[c + 1][i]:
-                best[c + 1][i], back[c + 1][i] = base + empty_cost, i
-            if i == n:
-                continue
-            for j, cost in _block_costs(lines, i, widths[c], state):
-                if height is not None:
-                    if j - i > height:
-                        break
-                    if _ends_open(lines[j - 1], widths[c]) and j - i != height:
-                        continue
-                if base + cost < best[c + 1][j]:
-                    best[c + 1][j], back[c + 1][j] = base + cost, i
-    if best[k_cols][n] == INF:
+        state_key = _state_key(states[c])
+        key = (key, widths[c], state_key)
+        layer = segment.layers.get(key)
+        if layer is None:
+            layer = _cut_layer(segment, best_rows[-1], widths[c], states[c], state_key,
+                               _empty_cost(segment, states[c], final, k_cols - c), height)
+            segment.layers[key] = layer
+        best_rows.append(layer[0])
+        back_rows.append(layer[1])
+    if best_rows[k_cols][n] == INF:
         return INF, []
     blocks: list[list[TextLine]] = []
     j = n
     for c in range(k_cols, 0, -1):
-        i = back[c][j]
+        i = back_rows[c][j]
         blocks.append(lines[i:j])
         j = i
-    return best[k_cols][n], blocks[::-1]
+    return best_rows[k_cols][n], blocks[::-1]
+
+
+def _empty_cost(segment: Segment, state: ColumnState, final: bool, columns_left: int) -> float:
+    # Cells are set from the top of their row: a cell empty on the row's first page is empty.
+    cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
+    # Lines that two columns could both take go to the earlier one: text is emitted column by column.
+    return cost + TIE_BREAK * columns_left
+
+
+def _cut_layer(segment: Segment, before: list[float], width: float, state: ColumnState, state_key: StateKey,
+               empty_cost: float, height: int | None) -> tuple[list[float], list[int]]:
+    """One step of the cut: the least cost of ending the next column's block after each line,
+    from the least costs of ending the columns before it (`before`), and where that block starts."""
+    lines = segment.lines
+    n = len(lines)
+    best = [INF] * (n + 1)
+    back = [-1] * (n + 1)
+    for i in range(n + 1):
+        base = before[i]
+        if base == INF:
+            continue
+        # An empty block: the column has nothing on this page. Not after a forced break.
+        if not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[i]:
+            best[i], back[i] = base + empty_cost, i
+        if i == n:
+            continue
+        for j, cost, ends_open in _blocks(segment, i, width, state, state_key):
+            if height is not None:
+                if j - i > height:
+                    break
+                if ends_open and j - i != height:
+                    continue
+            if base + cost < best[j]:
+                best[j], back[j] = base + cost, i
+    return best, back
 
 
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
