@@ -101,8 +101,11 @@ class Segment:
     # page length, each reading kept in the beam), mostly with the same column widths and column
     # states: what it computed is kept here, keyed by everything it depends on. The segment's lines
     # never change once the body is cut into segments, and a segment lives for one rebuild only.
-    blocks: dict[tuple, tuple[tuple[int, float, bool], ...]] = field(default_factory=dict, repr=False, compare=False)
+    features: dict[float, "_LineFeatures"] = field(default_factory=dict, repr=False, compare=False)
+    blocks: dict[tuple, list] = field(default_factory=dict, repr=False, compare=False)
     layers: dict[tuple, tuple[list[float], list[int]]] = field(default_factory=dict, repr=False, compare=False)
+    options: dict[tuple, list[tuple[float, list[list[TextLine]]]]] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
 
 
 @dataclass
@@ -489,58 +492,84 @@ def _unit_limit(body: list[TextLine]) -> int:
 
 # --------------------------------------------------------------------------- cutting a segment into columns
 
-def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnState):
-    """Yield (end, cost) for every block lines[start:end] read as the next lines of one column.
+@dataclass(frozen=True)
+class _LineFeatures:
+    """What the cost of a block asks of each line of a segment in a column of one width, worked
+    out once per segment and width instead of once per block that holds the line."""
+
+    labels: list[int | None]
+    terminal: list[bool]
+    full: list[bool]  # fills the column (see `is_full`)
+    ends_open: list[bool]  # fills the column mid-sentence (see `_ends_open`)
+    too_wide: list[bool]  # wider than the column can hold
+    hangs: list[bool]  # past the column's edge by more than punctuation
+    forced_break: list[bool]
+
+    @staticmethod
+    def of(lines: list[TextLine], width: float) -> "_LineFeatures":
+        full = [is_full(ln, width) for ln in lines]
+        terminal = [ln.terminal for ln in lines]
+        return _LineFeatures([ln.label for ln in lines], terminal, full,
+                             [f and not t for f, t in zip(full, terminal)],
+                             [ln.width > width + OVERFLOW for ln in lines],
+                             [ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START for ln in lines],
+                             [ln.forced_break for ln in lines])
+
+
+def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tuple[int, float, bool], ...]:
+    """(end, cost, ends open) for every block lines[start:end] read as the next lines of one column.
 
     Stops at the first end that cannot be part of the column. The cost says how unusual the
-    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs.
+    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs. The last says
+    whether the block ends mid-paragraph at the column's edge.
     """
-    first = lines[start]
-    if state.open and first.label is not None:
-        return  # a cut paragraph continues with text, not with a new item
+    out: list[tuple[int, float, bool]] = []
+    labels, terminal = f.labels, f.terminal
+    if state.open and labels[start] is not None:
+        return ()  # a cut paragraph continues with text, not with a new item
     if state.lines and not state.reached_bottom:
-        return  # the cell ended above the foot of the previous page
+        return ()  # the cell ended above the foot of the previous page
     cost = 0.0
-    if not state.open and state.lines and first.label is None:
+    if not state.open and state.lines and labels[start] is None:
         # A new paragraph in a cell that already has text: as unusual as inside a block.
         if state.last_label is not None:
-            return  # a cell numbers all its paragraphs or none (see `_check_cells`)
+            return ()  # a cell numbers all its paragraphs or none (see `_check_cells`)
         cost += 0.3 if state.lines[-1].terminal else 2.0
     last_label = state.last_label
     unnumbered_before = bool(state.lines) and state.last_label is None
-    for k in range(start, len(lines)):
-        ln = lines[k]
-        if ln.width > width + OVERFLOW:
-            return
-        if ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START:
+    for k in range(start, len(labels)):
+        label = labels[k]
+        if f.too_wide[k]:
+            break
+        if f.hangs[k]:
             cost += 1.0  # only punctuation hangs past the column's edge
         if k > start:
-            prev = lines[k - 1]
-            if ln.label is None and not is_full(prev, width):
-                if prev.terminal and last_label is not None:
-                    return  # an unnumbered paragraph after numbered items
-                cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
-            elif ln.label is None and prev.terminal:
+            if label is None and not f.full[k - 1]:
+                if terminal[k - 1] and last_label is not None:
+                    break  # an unnumbered paragraph after numbered items
+                cost += 0.3 if terminal[k - 1] else 2.0  # a short line ends its paragraph
+            elif label is None and terminal[k - 1]:
                 cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
-            elif ln.label is not None and _ends_open(prev, width):
+            elif label is not None and f.ends_open[k - 1]:
                 cost += 1.0  # an item that stops mid-sentence at a full line
-        if ln.label is not None:
-            if last_label is not None and ln.label <= last_label:
-                return
+        if label is not None:
+            if last_label is not None and label <= last_label:
+                break
             if unnumbered_before:
-                return  # numbered items after an unnumbered paragraph
+                break  # numbered items after an unnumbered paragraph
             expected = 1 if last_label is None else last_label + 1
-            if ln.label != expected:
+            if label != expected:
                 if last_label is None:
-                    return  # a cell numbers its items from 1
+                    break  # a cell numbers its items from 1
                 cost += 0.5
-            last_label = ln.label
-        elif k == start or lines[k - 1].label is not None or last_label is None:
+            last_label = label
+        elif k == start or labels[k - 1] is not None or last_label is None:
             unnumbered_before = unnumbered_before or last_label is None
         # A cut paragraph is what a page break does, not the usual end of a block.
-        yield k + 1, cost + (0.25 if _ends_open(ln, width) else 0.0)
-        if ln.forced_break:
-            return  # the next piece of a merged line belongs to the next column
+        out.append((k + 1, cost + (0.25 if f.ends_open[k] else 0.0), f.ends_open[k]))
+        if f.forced_break[k]:
+            break  # the next piece of a merged line belongs to the next column
+    return tuple(out)
 
 
 def _ends_open(line: TextLine, width: float) -> bool:
@@ -556,16 +585,19 @@ def _state_key(state: ColumnState) -> StateKey:
             bool(state.lines) and state.lines[-1].terminal)
 
 
-def _blocks(segment: Segment, start: int, width: float, state: ColumnState,
-            key: StateKey) -> tuple[tuple[int, float, bool], ...]:
-    """`_block_costs` of a segment, computed once per start, width and state: each block's end,
-    its cost, and whether it ends mid-paragraph."""
-    found = segment.blocks.get((start, width, key))
+def _block_table(segment: Segment, width: float, key: StateKey) -> list[tuple[tuple[int, float, bool], ...] | None]:
+    """The blocks of a column of this width and state from each line of the segment, filled in
+    as the cut asks for them (see `_block_costs`)."""
+    table = segment.blocks.get((width, key))
+    if table is None:
+        table = segment.blocks[(width, key)] = [None] * len(segment.lines)
+    return table
+
+
+def _features(segment: Segment, width: float) -> _LineFeatures:
+    found = segment.features.get(width)
     if found is None:
-        lines = segment.lines
-        found = tuple((end, cost, _ends_open(lines[end - 1], width))
-                      for end, cost in _block_costs(lines, start, width, state))
-        segment.blocks[(start, width, key)] = found
+        found = segment.features[width] = _LineFeatures.of(segment.lines, width)
     return found
 
 
@@ -620,6 +652,8 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
     n = len(lines)
     best = [INF] * (n + 1)
     back = [-1] * (n + 1)
+    table = _block_table(segment, width, state_key)
+    features = None
     for i in range(n + 1):
         base = before[i]
         if base == INF:
@@ -629,7 +663,11 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
             best[i], back[i] = base + empty_cost, i
         if i == n:
             continue
-        for j, cost, ends_open in _blocks(segment, i, width, state, state_key):
+        blocks = table[i]
+        if blocks is None:
+            features = features or _features(segment, width)
+            blocks = table[i] = _block_costs(features, i, state)
+        for j, cost, ends_open in blocks:
             if height is not None:
                 if j - i > height:
                     break
@@ -643,7 +681,19 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
                  final: bool, height: int | None = None) -> list[tuple[float, list[list[TextLine]]]]:
     """Plausible cuts of a segment. When the row goes on over the page break, the page height is
-    unknown unless given: every height near a block height of the free cut is tried."""
+    unknown unless given: every height near a block height of the free cut is tried.
+
+    The options depend on the widths, the columns' states (as `_state_key` tells them) and the
+    height only, so each is worked out once per segment (callers only read them)."""
+    key = (tuple(widths), tuple(_state_key(st) for st in states), final, height)
+    found = segment.options.get(key)
+    if found is None:
+        found = segment.options[key] = _find_options(segment, widths, states, final, height)
+    return found
+
+
+def _find_options(segment: Segment, widths: list[float], states: list[ColumnState],
+                  final: bool, height: int | None) -> list[tuple[float, list[list[TextLine]]]]:
     if height is not None and not final and height > 0:
         forced = _cut_segment(segment, widths, states, final, height)
         if forced[0] < INF:
