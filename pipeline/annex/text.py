@@ -622,7 +622,7 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
         layer = segment.layers.get(key)
         if layer is None:
             layer = _cut_layer(segment, best_rows[-1], widths[c], states[c], state_key,
-                               _empty_cost(segment, states[c], final, k_cols - c), height)
+                               _empty_cost(segment, states[c], final, k_cols - c), height, c + 1 == k_cols)
             segment.layers[key] = layer
         best_rows.append(layer[0])
         back_rows.append(layer[1])
@@ -645,9 +645,10 @@ def _empty_cost(segment: Segment, state: ColumnState, final: bool, columns_left:
 
 
 def _cut_layer(segment: Segment, before: list[float], width: float, state: ColumnState, state_key: StateKey,
-               empty_cost: float, height: int | None) -> tuple[list[float], list[int]]:
+               empty_cost: float, height: int | None, last: bool) -> tuple[list[float], list[int]]:
     """One step of the cut: the least cost of ending the next column's block after each line,
-    from the least costs of ending the columns before it (`before`), and where that block starts."""
+    from the least costs of ending the columns before it (`before`), and where that block starts.
+    The last column's block must end the segment: only that end is worked out."""
     lines = segment.lines
     n = len(lines)
     best = [INF] * (n + 1)
@@ -659,7 +660,7 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
         if base == INF:
             continue
         # An empty block: the column has nothing on this page. Not after a forced break.
-        if not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[i]:
+        if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[i]:
             best[i], back[i] = base + empty_cost, i
         if i == n:
             continue
@@ -667,6 +668,8 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
         if blocks is None:
             features = features or _features(segment, width)
             blocks = table[i] = _block_costs(features, i, state)
+        if last:  # blocks come by their end: only the last can end the segment
+            blocks = blocks[-1:] if blocks and blocks[-1][0] == n else ()
         for j, cost, ends_open in blocks:
             if height is not None:
                 if j - i > height:
