@@ -613,28 +613,35 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
     # Row c of the table depends on the first c columns' widths and states only: readings that
     # share those (one width changed in the last column, the same row on another page length)
     # share the rows, computed once per segment.
-    best_rows: list[list[float]] = [[0.0] + [INF] * n]
-    back_rows: list[list[int]] = [[-1] * (n + 1)]
+    layer: _Layer = ([0.0] + [INF] * n, [-1] * (n + 1), [0])
+    layers = [layer]
     key: tuple = (final, height, k_cols)
     for c in range(k_cols):
         state_key = _state_key(states[c])
         key = (key, widths[c], state_key)
-        layer = segment.layers.get(key)
-        if layer is None:
-            layer = _cut_layer(segment, best_rows[-1], widths[c], states[c], state_key,
-                               _empty_cost(segment, states[c], final, k_cols - c), height, c + 1 == k_cols)
-            segment.layers[key] = layer
-        best_rows.append(layer[0])
-        back_rows.append(layer[1])
-    if best_rows[k_cols][n] == INF:
+        found = segment.layers.get(key)
+        if found is None:
+            found = segment.layers[key] = _cut_layer(segment, layer, widths[c], states[c], state_key,
+                                                     _empty_cost(segment, states[c], final, k_cols - c), height,
+                                                     c + 1 == k_cols)
+        layer = found
+        if not layer[2]:
+            return INF, []  # no block of this column ends anywhere: no cut
+        layers.append(layer)
+    if layers[k_cols][0][n] == INF:
         return INF, []
     blocks: list[list[TextLine]] = []
     j = n
     for c in range(k_cols, 0, -1):
-        i = back_rows[c][j]
+        i = layers[c][1][j]
         blocks.append(lines[i:j])
         j = i
-    return best_rows[k_cols][n], blocks[::-1]
+    return layers[k_cols][0][n], blocks[::-1]
+
+
+# One column step of a cut: the least cost of ending the column's block after each line, where
+# that block starts, and the lines after which it can end at all (in order).
+_Layer = tuple[list[float], list[int], list[int]]
 
 
 def _empty_cost(segment: Segment, state: ColumnState, final: bool, columns_left: int) -> float:
@@ -644,23 +651,26 @@ def _empty_cost(segment: Segment, state: ColumnState, final: bool, columns_left:
     return cost + TIE_BREAK * columns_left
 
 
-def _cut_layer(segment: Segment, before: list[float], width: float, state: ColumnState, state_key: StateKey,
-               empty_cost: float, height: int | None, last: bool) -> tuple[list[float], list[int]]:
+def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnState, state_key: StateKey,
+               empty_cost: float, height: int | None, last: bool) -> _Layer:
     """One step of the cut: the least cost of ending the next column's block after each line,
     from the least costs of ending the columns before it (`before`), and where that block starts.
-    The last column's block must end the segment: only that end is worked out."""
+    The last column's block must end the segment: only that end is worked out. Only the lines
+    after which the columns before can end are visited (few of them)."""
     lines = segment.lines
     n = len(lines)
     best = [INF] * (n + 1)
     back = [-1] * (n + 1)
     table = _block_table(segment, width, state_key)
     features = None
-    for i in range(n + 1):
-        base = before[i]
-        if base == INF:
-            continue
+    costs = before[0]
+    reached: list[int] = []
+    for i in before[2]:
+        base = costs[i]
         # An empty block: the column has nothing on this page. Not after a forced break.
         if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[i]:
+            if back[i] < 0:
+                reached.append(i)
             best[i], back[i] = base + empty_cost, i
         if i == n:
             continue
@@ -677,8 +687,10 @@ def _cut_layer(segment: Segment, before: list[float], width: float, state: Colum
                 if ends_open and j - i != height:
                     continue
             if base + cost < best[j]:
+                if back[j] < 0:
+                    reached.append(j)
                 best[j], back[j] = base + cost, i
-    return best, back
+    return best, back, sorted(reached)
 
 
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
