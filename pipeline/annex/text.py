@@ -23,10 +23,13 @@ The rebuild inverts that layout without knowing the document:
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Callable, Iterator
 
 from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
@@ -62,6 +65,23 @@ def is_full(line: "TextLine", width: float) -> bool:
     return line.justified or line.width >= width - min(FULL_SLACK, 0.2 * width)
 
 
+class _kept:
+    """A property computed on first use and kept in the instance, like functools.cached_property
+    without the lock that makes each first use of it cost several times the computation (the
+    rebuild makes thousands of lines and reads each property once per line)."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 @dataclass
 class TextLine:
     text: str
@@ -75,16 +95,20 @@ class TextLine:
     justified: bool = False  # spread to its column's width: a wrapped line
 
     # Read a million times by the decoder; a line's text never changes once it is made.
-    @cached_property
+    @_kept
     def width(self) -> float:
         return display_width(self.text)
 
-    @cached_property
+    @_kept
     def label(self) -> int | None:
         m = LABEL.match(self.text)
         return int(normalize_key(m.group(1))) if m else None
 
-    @cached_property
+    @_kept
+    def is_page_number(self) -> bool:
+        return bool(PAGE_NUMBER.match(normalize_key(self.text)))
+
+    @_kept
     def terminal(self) -> bool:
         return self.text.endswith(TERMINAL)
 
@@ -103,9 +127,15 @@ class Segment:
     # never change once the body is cut into segments, and a segment lives for one rebuild only.
     features: dict[float, "_LineFeatures"] = field(default_factory=dict, repr=False, compare=False)
     blocks: dict[tuple, list] = field(default_factory=dict, repr=False, compare=False)
-    layers: dict[tuple, tuple[list[float], list[int]]] = field(default_factory=dict, repr=False, compare=False)
+    layers: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)
     options: dict[tuple, list[tuple[float, list[list[TextLine]]]]] = field(default_factory=dict, repr=False,
                                                                            compare=False)
+
+    @cached_property
+    def first_layer(self) -> "_Layer":
+        """Where a cut starts: no column yet, nothing but the segment's start reached."""
+        n = len(self.lines)
+        return [0.0] + [INF] * n, [-1] * (n + 1), [0]
 
 
 @dataclass
@@ -151,7 +181,7 @@ def _prepare(lines: list[Line]) -> list[TextLine]:
 
 
 def _is_page_number(line: TextLine) -> bool:
-    return bool(PAGE_NUMBER.match(normalize_key(line.text)))
+    return line.is_page_number
 
 
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
@@ -601,9 +631,9 @@ def _features(segment: Segment, width: float) -> _LineFeatures:
     return found
 
 
-def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState],
+def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState], keys: tuple[StateKey, ...],
                  final: bool, height: int | None = None) -> tuple[float, list[list[TextLine]]]:
-    """Best cut of a segment into one block per column.
+    """Best cut of a segment into one block per column (`keys`: the states' `_state_key`).
 
     With `height` (a segment that the page break cuts), no block is taller than the page allows
     and every block that ends mid-paragraph fills the page: the break cut all columns at once.
@@ -612,23 +642,23 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
     n, k_cols = len(lines), len(widths)
     # Row c of the table depends on the first c columns' widths and states only: readings that
     # share those (one width changed in the last column, the same row on another page length)
-    # share the rows, computed once per segment.
-    layer: _Layer = ([0.0] + [INF] * n, [-1] * (n + 1), [0])
+    # share the rows, computed once per segment and kept in a tree, one level per column.
+    node = segment.layers.get((final, height, k_cols))
+    if node is None:
+        node = segment.layers[(final, height, k_cols)] = {}
+    layer = segment.first_layer
     layers = [layer]
-    key: tuple = (final, height, k_cols)
     for c in range(k_cols):
-        state_key = _state_key(states[c])
-        key = (key, widths[c], state_key)
-        found = segment.layers.get(key)
-        if found is None:
-            found = segment.layers[key] = _cut_layer(segment, layer, widths[c], states[c], state_key,
-                                                     _empty_cost(segment, states[c], final, k_cols - c), height,
-                                                     c + 1 == k_cols)
-        layer = found
+        entry = node.get((widths[c], keys[c]))
+        if entry is None:
+            entry = node[(widths[c], keys[c])] = (
+                _cut_layer(segment, layer, widths[c], states[c], keys[c],
+                           _empty_cost(segment, states[c], final, k_cols - c), height, c + 1 == k_cols), {})
+        layer, node = entry
         if not layer[2]:
             return INF, []  # no block of this column ends anywhere: no cut
         layers.append(layer)
-    if layers[k_cols][0][n] == INF:
+    if layer[0][n] == INF:
         return INF, []
     blocks: list[list[TextLine]] = []
     j = n
@@ -636,7 +666,7 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
         i = layers[c][1][j]
         blocks.append(lines[i:j])
         j = i
-    return layers[k_cols][0][n], blocks[::-1]
+    return layer[0][n], blocks[::-1]
 
 
 # One column step of a cut: the least cost of ending the column's block after each line, where
@@ -700,27 +730,28 @@ def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState
 
     The options depend on the widths, the columns' states (as `_state_key` tells them) and the
     height only, so each is worked out once per segment (callers only read them)."""
-    key = (tuple(widths), tuple(_state_key(st) for st in states), final, height)
-    found = segment.options.get(key)
+    keys = tuple(_state_key(st) for st in states)
+    found = segment.options.get((tuple(widths), keys, final, height))
     if found is None:
-        found = segment.options[key] = _find_options(segment, widths, states, final, height)
+        found = segment.options[(tuple(widths), keys, final, height)] = _find_options(segment, widths, states, keys,
+                                                                                      final, height)
     return found
 
 
-def _find_options(segment: Segment, widths: list[float], states: list[ColumnState],
+def _find_options(segment: Segment, widths: list[float], states: list[ColumnState], keys: tuple[StateKey, ...],
                   final: bool, height: int | None) -> list[tuple[float, list[list[TextLine]]]]:
     if height is not None and not final and height > 0:
-        forced = _cut_segment(segment, widths, states, final, height)
+        forced = _cut_segment(segment, widths, states, keys, final, height)
         if forced[0] < INF:
             return _page_ending_sooner([forced])
-    cost, blocks = _cut_segment(segment, widths, states, final)
+    cost, blocks = _cut_segment(segment, widths, states, keys, final)
     if final:
         return [(cost, blocks)] if cost < INF else []
     lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
     heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
     options = [(cost, blocks)] if cost < INF else []
     for h in heights:
-        option = _cut_segment(segment, widths, states, final, h)
+        option = _cut_segment(segment, widths, states, keys, final, h)
         if option[0] < INF and all(option[1] != o[1] for o in options):
             options.append(option)
     return _page_ending_sooner(options)
@@ -970,6 +1001,26 @@ def _best_widths(segments: list[Segment], candidates: list[float], n_columns: in
 
 def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     """The tidy unit x phase x measure table from the broken text of an annex."""
+    with _no_cycle_collection():
+        return _rebuild(lines, source)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The rebuild allocates a few hundred thousand small tuples and lists and no reference cycle:
+    the cyclic garbage collector, which runs every few hundred allocations, would scan the
+    decoder's tables over and over (a fifth of the rebuild's time) to free nothing. Reference
+    counting frees everything the rebuild drops; the collector runs again once it returns."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     prepared = _prepare(lines)
     _refuse_row_order(prepared, source)
     phases, body_at = _parse_header(prepared, source)
