@@ -640,6 +640,8 @@ def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState
     """
     lines = segment.lines
     n, k_cols = len(lines), len(widths)
+    if height is not None and height * k_cols < n:
+        return INF, []  # one block a column, none taller than the page: too few lines for the segment
     # Row c of the table depends on the first c columns' widths and states only: readings that
     # share those (one width changed in the last column, the same row on another page length)
     # share the rows, computed once per segment and kept in a tree, one level per column.
