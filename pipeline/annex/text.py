@@ -948,14 +948,18 @@ def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple
 EXHAUSTIVE_LIMIT = 16
 
 
+_Scored = tuple[float, list[float], list["_Row"]]
+
+
 def _best_widths(segments: list[Segment], candidates: list[float], n_columns: int,
-                 start: list[float] | None = None) -> tuple[float, list[float], list[_Row]] | None:
+                 start: list[float] | None = None, seen: dict[tuple[float, ...], _Scored] | None = None) -> _Scored | None:
     """The assignment of candidate widths to columns that reads the table at least cost.
 
     Few combinations are tried exhaustively; many by coordinate descent from `start` (a reading
-    already found), else from the widest reading.
+    already found), else from the widest reading. `seen` keeps the readings of the same segments
+    already scored (a second search, on more candidates, meets many of the first one's again).
     """
-    seen: dict[tuple[float, ...], tuple[float, list[float], list[_Row]]] = {}
+    seen = {} if seen is None else seen
 
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
         if widths not in seen:
@@ -1047,11 +1051,12 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
         if cut_gaps and not any(ln.cuts for ln in body):
             break
         segments = _segments(expanded, unit_limit)
-        best = _best_widths(segments, candidates, len(phases))
+        seen: dict[tuple[float, ...], _Scored] = {}
+        best = _best_widths(segments, candidates, len(phases), seen=seen)
         if loose and loose != candidates:
             # The first candidates can read a table wrongly at a cost the right widths beat.
             other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
-                                 start=best[1] if best else None)
+                                 start=best[1] if best else None, seen=seen)
             if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
                 best = other
         if best is not None:
