@@ -700,10 +700,13 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
     for i in before[2]:
         base = costs[i]
         # An empty block: the column has nothing on this page. Not after a forced break.
-        if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[i]:
-            if back[i] < 0:
-                reached.append(i)
-            best[i], back[i] = base + empty_cost, i
+        if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break):
+            total = base + empty_cost
+            if total < best[i]:
+                if back[i] < 0:
+                    reached.append(i)
+                best[i] = total
+                back[i] = i
         if i == n:
             continue
         blocks = table[i]
@@ -711,18 +714,33 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
             features = features or _features(segment, width)
             blocks = table[i] = _block_costs(features, i, state)
         if last:  # blocks come by their end: only the last can end the segment
-            blocks = blocks[-1:] if blocks and blocks[-1][0] == n else ()
+            if not blocks or blocks[-1][0] != n:
+                continue
+            blocks = blocks[-1:]
+        if height is None:
+            for j, cost, _ in blocks:
+                total = base + cost
+                if total < best[j]:
+                    if back[j] < 0:
+                        reached.append(j)
+                    best[j] = total
+                    back[j] = i
+            continue
+        # No block taller than the page; one cut mid-paragraph ends at the page's foot.
+        foot = i + height
         for j, cost, ends_open in blocks:
-            if height is not None:
-                if j - i > height:
-                    break
-                if ends_open and j - i != height:
-                    continue
-            if base + cost < best[j]:
+            if j > foot:
+                break
+            if ends_open and j != foot:
+                continue
+            total = base + cost
+            if total < best[j]:
                 if back[j] < 0:
                     reached.append(j)
-                best[j], back[j] = base + cost, i
-    return best, back, sorted(reached)
+                best[j] = total
+                back[j] = i
+    reached.sort()
+    return best, back, reached
 
 
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
