@@ -22,7 +22,7 @@ import sys
 import tempfile
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,11 @@ def _one_line(error: BaseException) -> str:
     return text if isinstance(error, PipelineError) else f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _flat_dict(record: Any) -> dict[str, Any]:
+    """A record of plain values as a dict: what dataclasses.asdict gives, without its deep copy."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     """The readings and rows of every plan text of one source file; a file that cannot be read
     gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
@@ -90,7 +95,7 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
             if plan.annex is not None:
                 rows["annex_measures"] += measure_rows(plan.annex)
             if plan.clauses is not None and "clauses" in rows:
-                rows["clauses"] += [asdict(c) for c in plan.clauses]
+                rows["clauses"] += [_flat_dict(c) for c in plan.clauses]
         result.rows = rows
     except Exception as error:  # noqa: BLE001 - one document must never stop the corpus
         result.error = f"{result.name}: {_one_line(error)}" if not isinstance(error, PipelineError) else str(error)
@@ -111,13 +116,15 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(paths), desc="documents", unit="doc", file=sys.stderr, disable=None) as bar:
         futures = [pool.submit(process_file, p, corpus_dir, stems[n]) for p, n in zip(paths, names)]
+        failed = 0
         for future, name in zip(futures, names):
             try:
                 results.append(future.result())
             except Exception as error:  # noqa: BLE001 - a worker that died takes only its file with it
                 results.append(FileResult(name, error=f"{name}: worker failed ({_one_line(error)})",
                                           trace=traceback.format_exc()))
-            bar.set_postfix(failed=sum(1 for r in results if r.error), refresh=False)
+            failed += bool(results[-1].error)  # counted as they come: a corpus can hold many thousands
+            bar.set_postfix(failed=failed, refresh=False)
             bar.update()
     if not sys.stderr.isatty():
         print(f"{len(results)} documents, {sum(1 for r in results if r.error)} failed", file=sys.stderr, flush=True)

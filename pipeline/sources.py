@@ -40,6 +40,10 @@ def sniff_format(data: bytes) -> str:
     return "txt"
 
 
+# Control characters that no text file holds (line breaks, tabs and form feeds aside).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def decode_text(data: bytes, path: Path) -> str:
     if b"\x00" in data:
         raise SourceError(path, "contains NUL bytes: not a text, PDF, DOCX or HTML file")
@@ -48,7 +52,7 @@ def decode_text(data: bytes, path: Path) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+        controls = len(CONTROL_CHARS.findall(text))
         if controls > len(text) / 100:
             raise SourceError(path, "looks like binary data, not text")
         return text

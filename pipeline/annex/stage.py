@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,9 @@ class ParsedAnnex:
     method: str  # table (cells from the file's structure) | rebuilt (from broken text) | linear
     table: AnnexTable
     lines: list[Line]
+    # The character accounting of the table and its lines (neither changes once parsed), asked for
+    # by the completeness check, the annex status and the quality report: counted once.
+    accounting: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
 
 def is_broken_layout(lines: list[Line]) -> bool:
@@ -140,17 +143,19 @@ def _header_lines(parsed: ParsedAnnex) -> list[Line]:
 def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
     """Every character of the annex region must be in a measure, a unit name, the header or a
     reported issue; what is left over is listed so that nothing is dropped silently."""
+    if parsed.accounting is None:
+        parsed.accounting = _count_characters(parsed)
+    return dict(parsed.accounting)
+
+
+def _count_characters(parsed: ParsedAnnex) -> dict[str, Any]:
     region = Counter(normalize_key("".join(ln.text for ln in parsed.lines)))
     header = Counter(normalize_key("".join(ln.text for ln in _header_lines(parsed))))
-    placed: Counter[str] = Counter()
-    for m in parsed.table.measures:
-        placed.update(normalize_key(m.text + m.label))
-    for unit in parsed.table.units:
-        placed.update(normalize_key(unit))
-    reported: Counter[str] = Counter()
-    for issue in parsed.table.issues:
-        if issue.kind in ("footer_removed", "unplaced_fragment"):
-            reported.update(normalize_key(issue.text.replace(" | ", "")))
+    # Each text normalised on its own, the characters of all counted in one go.
+    placed = Counter("".join([normalize_key(m.text + m.label) for m in parsed.table.measures]
+                             + [normalize_key(unit) for unit in parsed.table.units]))
+    reported = Counter("".join(normalize_key(issue.text.replace(" | ", "")) for issue in parsed.table.issues
+                               if issue.kind in ("footer_removed", "unplaced_fragment")))
     left = region - header - placed - reported
     # The mark after an item number (1. 1． 1、) is dropped with the number's label.
     marks = sum(1 for m in parsed.table.measures if m.label)
