@@ -38,7 +38,8 @@ EXIT_FAILED = 2
 @dataclass
 class FileResult:
     name: str
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # every plan text of the file
+    # Every plan text of the file; the annex rows come from the readings' measures (see `_rows`).
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     readings: list[Any] = field(default_factory=list)  # pipeline.versions.Reading, one per plan text
     error: str | None = None  # the whole file was skipped
     trace: str | None = None  # the traceback of an unexpected failure, shown with --debug
@@ -80,7 +81,6 @@ def _flat_dict(record: Any) -> dict[str, Any]:
 def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     """The readings and rows of every plan text of one source file; a file that cannot be read
     gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
-    from pipeline.annex.stage import measure_rows
     from pipeline.records import plan_versions
     from pipeline.sources import read_source, split_documents
     from pipeline.versions import read_plan
@@ -88,12 +88,12 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     result = FileResult(path.relative_to(root).as_posix())
     try:
         documents = split_documents(read_source(path, root, stem))
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _specs()}
+        # The annex rows are made from the readings' measures by the main process, for the versions
+        # it publishes only (see `_rows`): a worker does not make, nor send back, them twice.
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _specs() if name != "annex_measures"}
         for doc in plan_versions(documents):
             plan = read_plan(doc)
             result.readings.append(plan.reading)
-            if plan.annex is not None:
-                rows["annex_measures"] += measure_rows(plan.annex)
             if plan.clauses is not None and "clauses" in rows:
                 rows["clauses"] += [_flat_dict(c) for c in plan.clauses]
         result.rows = rows
@@ -139,8 +139,16 @@ def published_annex(path: Path, root: Path) -> tuple[list[dict[str, Any]], str |
         return [], result.error, result.trace
     run = CorpusRun([result])
     published = resolve_versions(run)
-    rows = [r for r in result.rows.get("annex_measures", []) if r["doc_id"] in published]
-    return rows, "; ".join(run.problems) or None, None
+    return _rows(result, "annex_measures", published), "; ".join(run.problems) or None, None
+
+
+def _rows(result: FileResult, name: str, published: set[str]) -> list[dict[str, Any]]:
+    """The rows of table `name` that a file gives for its published versions."""
+    if name == "annex_measures":
+        from pipeline.annex.stage import rows_of_measures
+        return [row for reading in result.readings if reading.doc_id in published
+                for row in rows_of_measures(reading.doc_id, reading.source_file, reading.measures)]
+    return [r for r in result.rows.get(name, []) if r["doc_id"] in published]
 
 
 def resolve_versions(run: CorpusRun) -> set[str]:
@@ -203,7 +211,7 @@ def write_corpus(run: CorpusRun, published: set[str], out_dir: Path, corpus_dir:
     from pipeline.versions import render_twins
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {name: [as_dict(r) for res in run.results for r in res.rows.get(name, []) if r["doc_id"] in published]
+    tables = {name: [as_dict(r) for res in run.results if not res.error for r in _rows(res, name, published)]
               for name in _specs()}
     dropped: set[str] = set()
     for name, spec in _specs().items():

@@ -118,12 +118,18 @@ def _require_complete(parsed: ParsedAnnex) -> None:
 
 
 def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
+    return rows_of_measures(parsed.document.doc_id, parsed.document.source.name, parsed.table.measures)
+
+
+def rows_of_measures(doc_id: str, source_file: str,
+                     measures: list[AnnexMeasure] | tuple[AnnexMeasure, ...]) -> list[dict[str, Any]]:
+    """The annex_measures rows of a version's measures."""
     return [{
-        "doc_id": parsed.document.doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
+        "doc_id": doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
         "phase_key": phase_key(m.phase), "phase_order": m.phase_order, "seq": m.seq, "label": m.label, "text": m.text,
-        "text_key": normalize_key(m.text), "source_file": parsed.document.source.name,
+        "text_key": normalize_key(m.text), "source_file": source_file,
         "page_start": m.page_start, "page_end": m.page_end, "line_start": m.line_start, "line_end": m.line_end,
-    } for m in parsed.table.measures]
+    } for m in measures]
 
 
 # --------------------------------------------------------------------------- checks
