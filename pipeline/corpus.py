@@ -15,11 +15,13 @@ reading and cross-checked against each other in OUT/quality/twins.{json,md} (see
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -107,6 +109,10 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
 def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult]:
     from pipeline.sources import source_paths, source_stems
 
+    # What the workers need and this process needs afterwards (to resolve the versions) is
+    # imported once, before the workers start: forked, they inherit it instead of importing it.
+    _specs()
+    importlib.import_module("pipeline.versions")
     paths = source_paths(corpus_dir)
     names = [p.relative_to(corpus_dir).as_posix() for p in paths]
     stems = source_stems(names)
@@ -116,6 +122,9 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(paths), desc="documents", unit="doc", file=sys.stderr, disable=None) as bar:
         futures = [pool.submit(process_file, p, corpus_dir, stems[n]) for p, n in zip(paths, names)]
+        # The workers have started (a pool of forked workers starts them all with the first task):
+        # the dataset writer, needed once they are done, loads meanwhile.
+        _import_in_background("pyarrow.dataset")
         failed = 0
         for future, name in zip(futures, names):
             try:
@@ -129,6 +138,16 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     if not sys.stderr.isatty():
         print(f"{len(results)} documents, {sum(1 for r in results if r.error)} failed", file=sys.stderr, flush=True)
     return results
+
+
+def _import_in_background(module: str) -> None:
+    """Import `module` in a thread of this process, which only waits for the workers meanwhile."""
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the import where the module is used reports the error
+            pass
+    threading.Thread(target=load, name=f"import {module}", daemon=True).start()
 
 
 def published_annex(path: Path, root: Path) -> tuple[list[dict[str, Any]], str | None, str | None]:
