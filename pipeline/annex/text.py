@@ -895,9 +895,10 @@ def _width_histogram(lines: list[TextLine], unit_limit: int = 1) -> dict[float, 
     return counts
 
 
-def _width_candidates(lines: list[TextLine], unit_limit: int = 1) -> list[float]:
-    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
-    counts = _width_histogram(lines, unit_limit)
+def _width_candidates(lines: list[TextLine], unit_limit: int = 1, counts: dict[float, int] | None = None) -> list[float]:
+    """Column widths suggested by the lines: the widths that wrapped lines pile up at (`counts`:
+    their `_width_histogram`, when already made)."""
+    counts = _width_histogram(lines, unit_limit) if counts is None else counts
     threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()
                    if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
@@ -915,11 +916,12 @@ LOOSE_SHARE = 0.02
 LOOSE_MAX = 6
 
 
-def _loose_width_candidates(lines: list[TextLine], unit_limit: int) -> list[float]:
+def _loose_width_candidates(lines: list[TextLine], unit_limit: int,
+                            counts: dict[float, int] | None = None) -> list[float]:
     """More column widths, for a table the first ones cannot read: a column one cell narrower
     than another hides in the other's lines that kinsoku left a cell short, so every width that
     a fair share of the lines reach is a candidate."""
-    counts = _width_histogram(lines, unit_limit)
+    counts = _width_histogram(lines, unit_limit) if counts is None else counts
     floor = max(2, LOOSE_SHARE * sum(counts.values()))
     peaks = [w for w, n in counts.items()
              if n >= floor and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)]
@@ -1058,10 +1060,11 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
                    for d in range(-FOOTER_DEPTH, HEADER_DEPTH + 1)}
     column_lines = [ln for k, ln in enumerate(body) if k not in near_footer and not ln.merged] or body
     unit_limit = _unit_limit(body)
-    candidates = _width_candidates(column_lines, unit_limit) or [max(ln.width for ln in column_lines)]
+    histogram = _width_histogram(column_lines, unit_limit)
+    candidates = _width_candidates(column_lines, unit_limit, histogram) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
-    loose = _loose_width_candidates(column_lines, unit_limit)
+    loose = _loose_width_candidates(column_lines, unit_limit, histogram)
     # A wide gap between two words is read as justification first; where no reading of the table
     # then exists, as the gap between two merged column lines.
     for cut_gaps in (False, True):
