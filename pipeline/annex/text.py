@@ -324,6 +324,8 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...], bool]]:
       line may be cut, which a line too wide for any column is (see `_split_merged`).
     """
     tokens = text.split()
+    if len(tokens) == 1:
+        return [(tokens[0], (), False)]  # no gap at all: most lines
     pieces: list[tuple[str, tuple[int, ...], bool]] = []
     current, cuts, spread = "", [], 0
     for k, token in enumerate(tokens):
