@@ -767,11 +767,15 @@ def _find_options(segment: Segment, widths: list[float], states: list[ColumnStat
         if forced[0] < INF:
             return _page_ending_sooner([forced])
     cost, blocks = _cut_segment(segment, widths, states, keys, final)
+    if cost == INF:
+        # A page height only takes blocks away from the free cut (none taller than the page, one
+        # cut mid-paragraph only at its foot): where the free cut finds no reading, no height does.
+        return []
     if final:
-        return [(cost, blocks)] if cost < INF else []
-    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
+        return [(cost, blocks)]
+    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)}
     heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
-    options = [(cost, blocks)] if cost < INF else []
+    options = [(cost, blocks)]
     for h in heights:
         option = _cut_segment(segment, widths, states, keys, final, h)
         if option[0] < INF and all(option[1] != o[1] for o in options):
