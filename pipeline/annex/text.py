@@ -789,14 +789,18 @@ def _page_ending_sooner(options: list[tuple[float, list[list[TextLine]]]]) -> li
     return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
 
 
-def _update(state: ColumnState, block: list[TextLine], width: float) -> None:
+def _next_state(state: ColumnState, block: list[TextLine], width: float, tallest: int) -> ColumnState:
+    """The column's state once `block` (perhaps empty) is added; `tallest`: the segment's height.
+
+    States are never changed once made: a reading kept in the beam shares the states of the
+    columns that the last segment left as they were, and the lines of the ones it did not."""
     if not block:
-        return
-    state.lines.extend(block)
+        if not state.reached_bottom:
+            return state
+        return ColumnState(state.lines, state.open, state.last_label, False)
     labels = [ln.label for ln in block if ln.label is not None]
-    if labels:
-        state.last_label = labels[-1]
-    state.open = _ends_open(block[-1], width)
+    return ColumnState(state.lines + block, _ends_open(block[-1], width), labels[-1] if labels else state.last_label,
+                       len(block) == tallest)
 
 
 @dataclass
@@ -806,10 +810,6 @@ class _Row:
 
 
 BEAM = 6
-
-
-def _copy_states(states: list[ColumnState]) -> list[ColumnState]:
-    return [ColumnState(list(st.lines), st.open, st.last_label, st.reached_bottom) for st in states]
 
 
 def _decode(segments: list[Segment], widths: list[float],
@@ -835,11 +835,9 @@ def _decode(segments: list[Segment], widths: list[float],
             grown: list[tuple[float, list[ColumnState], list[int]]] = []
             for cost, states, seg_heights in beams:
                 for option_cost, blocks in _cut_options(segments[s], widths, states, final, forced.get(s)):
-                    new_states = _copy_states(states)
                     tallest = max([len(b) for b in blocks] + [len(segments[s].unit_lines)])
-                    for state, block, width in zip(new_states, blocks, widths):
-                        _update(state, block, width)
-                        state.reached_bottom = bool(block) and len(block) == tallest
+                    new_states = [_next_state(state, block, width, tallest)
+                                  for state, block, width in zip(states, blocks, widths)]
                     extra = sum(1.0 for st in new_states if st.open) if final else 0.0
                     grown.append((cost + option_cost + extra, new_states, seg_heights + [tallest]))
             if not grown:
