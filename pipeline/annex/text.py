@@ -536,16 +536,22 @@ class _LineFeatures:
     too_wide: list[bool]  # wider than the column can hold
     hangs: list[bool]  # past the column's edge by more than punctuation
     forced_break: list[bool]
+    # The first line from which one block can reach the segment's end: after the last line too
+    # wide for the column, and after the last forced break before the end.
+    tail_start: int
 
     @staticmethod
     def of(lines: list[TextLine], width: float) -> "_LineFeatures":
         full = [is_full(ln, width) for ln in lines]
         terminal = [ln.terminal for ln in lines]
+        too_wide = [ln.width > width + OVERFLOW for ln in lines]
+        forced = [ln.forced_break for ln in lines]
+        n = len(lines)
+        tail_start = max((k + 1 for k in range(n) if too_wide[k] or (forced[k] and k + 1 < n)), default=0)
         return _LineFeatures([ln.label for ln in lines], terminal, full,
-                             [f and not t for f, t in zip(full, terminal)],
-                             [ln.width > width + OVERFLOW for ln in lines],
+                             [f and not t for f, t in zip(full, terminal)], too_wide,
                              [ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START for ln in lines],
-                             [ln.forced_break for ln in lines])
+                             forced, tail_start)
 
 
 def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tuple[int, float, bool], ...]:
@@ -696,10 +702,14 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
     best = [INF] * (n + 1)
     back = [-1] * (n + 1)
     table = _block_table(segment, width, state_key)
-    features = None
+    features = _features(segment, width) if last else None
+    # The last column's one block must reach the end: it cannot start before `tail_start`.
+    tail_start = features.tail_start if features is not None else 0
     costs = before[0]
     reached: list[int] = []
     for i in before[2]:
+        if i < tail_start:
+            continue
         base = costs[i]
         # An empty block: the column has nothing on this page. Not after a forced break.
         if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break):
