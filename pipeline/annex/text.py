@@ -26,6 +26,7 @@ from __future__ import annotations
 import gc
 import itertools
 import re
+from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -707,9 +708,8 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
     tail_start = features.tail_start if features is not None else 0
     costs = before[0]
     reached: list[int] = []
-    for i in before[2]:
-        if i < tail_start:
-            continue
+    starts = before[2]
+    for i in starts[bisect_left(starts, tail_start):] if tail_start else starts:
         base = costs[i]
         # An empty block: the column has nothing on this page. Not after a forced break.
         if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break):
