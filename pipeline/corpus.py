@@ -15,14 +15,16 @@ reading and cross-checked against each other in OUT/quality/twins.{json,md} (see
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,8 @@ EXIT_FAILED = 2
 @dataclass
 class FileResult:
     name: str
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # every plan text of the file
+    # Every plan text of the file; the annex rows come from the readings' measures (see `_rows`).
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     readings: list[Any] = field(default_factory=list)  # pipeline.versions.Reading, one per plan text
     error: str | None = None  # the whole file was skipped
     trace: str | None = None  # the traceback of an unexpected failure, shown with --debug
@@ -72,10 +75,14 @@ def _one_line(error: BaseException) -> str:
     return text if isinstance(error, PipelineError) else f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def _flat_dict(record: Any) -> dict[str, Any]:
+    """A record of plain values as a dict: what dataclasses.asdict gives, without its deep copy."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     """The readings and rows of every plan text of one source file; a file that cannot be read
     gives its error instead. Nothing escapes: a worker's failure is this file's failure."""
-    from pipeline.annex.stage import measure_rows
     from pipeline.records import plan_versions
     from pipeline.sources import read_source, split_documents
     from pipeline.versions import read_plan
@@ -83,14 +90,14 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
     result = FileResult(path.relative_to(root).as_posix())
     try:
         documents = split_documents(read_source(path, root, stem))
-        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _specs()}
+        # The annex rows are made from the readings' measures by the main process, for the versions
+        # it publishes only (see `_rows`): a worker does not make, nor send back, them twice.
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _specs() if name != "annex_measures"}
         for doc in plan_versions(documents):
             plan = read_plan(doc)
             result.readings.append(plan.reading)
-            if plan.annex is not None:
-                rows["annex_measures"] += measure_rows(plan.annex)
             if plan.clauses is not None and "clauses" in rows:
-                rows["clauses"] += [asdict(c) for c in plan.clauses]
+                rows["clauses"] += [_flat_dict(c) for c in plan.clauses]
         result.rows = rows
     except Exception as error:  # noqa: BLE001 - one document must never stop the corpus
         result.error = f"{result.name}: {_one_line(error)}" if not isinstance(error, PipelineError) else str(error)
@@ -102,6 +109,10 @@ def process_file(path: Path, root: Path, stem: str | None = None) -> FileResult:
 def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult]:
     from pipeline.sources import source_paths, source_stems
 
+    # What the workers need and this process needs afterwards (to resolve the versions) is
+    # imported once, before the workers start: forked, they inherit it instead of importing it.
+    _specs()
+    importlib.import_module("pipeline.versions")
     paths = source_paths(corpus_dir)
     names = [p.relative_to(corpus_dir).as_posix() for p in paths]
     stems = source_stems(names)
@@ -111,17 +122,32 @@ def read_corpus(corpus_dir: Path, workers: int | None = None) -> list[FileResult
     with ProcessPoolExecutor(max_workers=workers) as pool, \
             tqdm(total=len(paths), desc="documents", unit="doc", file=sys.stderr, disable=None) as bar:
         futures = [pool.submit(process_file, p, corpus_dir, stems[n]) for p, n in zip(paths, names)]
+        # The workers have started (a pool of forked workers starts them all with the first task):
+        # the dataset writer, needed once they are done, loads meanwhile.
+        _import_in_background("pyarrow.dataset")
+        failed = 0
         for future, name in zip(futures, names):
             try:
                 results.append(future.result())
             except Exception as error:  # noqa: BLE001 - a worker that died takes only its file with it
                 results.append(FileResult(name, error=f"{name}: worker failed ({_one_line(error)})",
                                           trace=traceback.format_exc()))
-            bar.set_postfix(failed=sum(1 for r in results if r.error), refresh=False)
+            failed += bool(results[-1].error)  # counted as they come: a corpus can hold many thousands
+            bar.set_postfix(failed=failed, refresh=False)
             bar.update()
     if not sys.stderr.isatty():
         print(f"{len(results)} documents, {sum(1 for r in results if r.error)} failed", file=sys.stderr, flush=True)
     return results
+
+
+def _import_in_background(module: str) -> None:
+    """Import `module` in a thread of this process, which only waits for the workers meanwhile."""
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the import where the module is used reports the error
+            pass
+    threading.Thread(target=load, name=f"import {module}", daemon=True).start()
 
 
 @dataclass(frozen=True)
@@ -140,9 +166,18 @@ def published_annex(path: Path, root: Path) -> PublishedAnnex:
         return PublishedAnnex([], result.error, result.trace)
     run = CorpusRun([result])
     published = resolve_versions(run)
-    rows = [r for r in result.rows.get("annex_measures", []) if r["doc_id"] in published]
+    rows = _rows(result, "annex_measures", published)
     doubtful = tuple(part for r in result.readings if r.doc_id in published for part in r.annex.doubtful_parts)
     return PublishedAnnex(rows, "; ".join(run.problems) or None, None, doubtful)
+
+
+def _rows(result: FileResult, name: str, published: set[str]) -> list[dict[str, Any]]:
+    """The rows of table `name` that a file gives for its published versions."""
+    if name == "annex_measures":
+        from pipeline.annex.stage import rows_of_measures
+        return [row for reading in result.readings if reading.doc_id in published
+                for row in rows_of_measures(reading.doc_id, reading.source_file, reading.measures)]
+    return [r for r in result.rows.get(name, []) if r["doc_id"] in published]
 
 
 def resolve_versions(run: CorpusRun) -> set[str]:
@@ -204,7 +239,7 @@ def write_corpus(run: CorpusRun, published: set[str], out_dir: Path, corpus_dir:
     from pipeline.versions import render_twins
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {name: [as_dict(r) for res in run.results for r in res.rows.get(name, []) if r["doc_id"] in published]
+    tables = {name: [as_dict(r) for res in run.results if not res.error for r in _rows(res, name, published)]
               for name in _specs()}
     dropped: set[str] = set()
     for name, spec in _specs().items():

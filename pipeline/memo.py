@@ -25,14 +25,31 @@ def content_key(doc: Document) -> tuple[Any, ...]:
     return (doc.doc_id, doc.kind, doc.source.name, doc.source.format, tuple(doc.lines))
 
 
+class _Key:
+    """A content key hashed once: it holds every line of a document, and a lookup, a store and a
+    move to the end would each hash them all again."""
+
+    __slots__ = ("parts", "hash")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self.hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self.hash == other.hash and self.parts == other.parts
+
+
 def by_content(fn: Callable[[Document], T]) -> Callable[[Document], T]:
     """Keep `fn(doc)` (or the SourceError it raised) by the document's content. `fn` must be pure:
     it reports no problems, it only returns or raises."""
-    kept: OrderedDict[tuple[Any, ...], tuple[bool, Any]] = OrderedDict()
+    kept: OrderedDict[_Key, tuple[bool, Any]] = OrderedDict()
 
     @functools.wraps(fn)
     def wrapper(doc: Document) -> T:
-        key = content_key(doc)
+        key = _Key(content_key(doc))
         hit = kept.get(key)
         if hit is None:
             try:

@@ -40,6 +40,10 @@ def sniff_format(data: bytes) -> str:
     return "txt"
 
 
+# Control characters that no text file holds (line breaks, tabs and form feeds aside).
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+
+
 def decode_text(data: bytes, path: Path) -> str:
     if b"\x00" in data:
         raise SourceError(path, "contains NUL bytes: not a text, PDF, DOCX or HTML file")
@@ -48,7 +52,7 @@ def decode_text(data: bytes, path: Path) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+        controls = len(CONTROL_CHARS.findall(text))
         if controls > len(text) / 100:
             raise SourceError(path, "looks like binary data, not text")
         return text
@@ -59,6 +63,7 @@ def decode_text(data: bytes, path: Path) -> str:
 LINE_BREAK = re.compile(r"(\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029])")
 # Page furniture that an extractor glues to the next page's first line when it joins pages.
 GLUED_PAGE_NUMBER = re.compile(r"^\s*([—–\-－]\s*\d{1,4}\s*[—–\-－]|第\s*\d+\s*页\s*共\s*\d+\s*页)(?=\S)")
+GLUED_PAGE_NUMBER_START = ("—", "–", "-", "－", "第")  # what it opens with, after white space
 # The reference line to the annex (附件：title) with the annex's own heading glued on.
 GLUED_ANNEX_HEADING = re.compile(r"^(\s*附件\s*\d*\s*[:：].+?)(附件\s*\d*)\s*$")
 
@@ -86,9 +91,11 @@ def text_lines(text: str) -> list[Line]:
 
 
 def _unglue(text: str) -> list[str]:
-    if (m := GLUED_PAGE_NUMBER.match(text)) is not None:
+    # Most lines open with neither a page number's mark nor hold the annex heading: they are not
+    # matched against the patterns at all.
+    if text.lstrip()[:1] in GLUED_PAGE_NUMBER_START and (m := GLUED_PAGE_NUMBER.match(text)) is not None:
         return [m.group(1), text[m.end():]]
-    if (m := GLUED_ANNEX_HEADING.match(text)) is not None:
+    if "附件" in text and (m := GLUED_ANNEX_HEADING.match(text)) is not None:
         return [m.group(1), m.group(2)]
     return [text]
 

@@ -257,8 +257,14 @@ def clause_records(rows: Iterable[dict[str, Any]]) -> list[TaggedRecord]:
 def tag_rows(records: Iterable[TaggedRecord], rules: RuleSet | None = None) -> list[dict[str, Any]]:
     rules = rules or load_rules()
     rows = []
+    # Plan versions repeat most of their texts (a draft and its final text, a notice on several
+    # pages): each text is segmented and tagged once.
+    hits_of: dict[str, list[TagHit]] = {}
     for rec in records:
-        for hit in tag_text(rec.text, rules):
+        hits = hits_of.get(rec.text)
+        if hits is None:
+            hits = hits_of[rec.text] = tag_text(rec.text, rules)
+        for hit in hits:
             rows.append({"doc_id": rec.doc_id, "record_type": rec.record_type, "record_key": rec.record_key,
                          "family": hit.family, "tag": hit.tag, "tokens": TOKEN_SEPARATOR.join(hit.tokens),
                          "source_file": rec.source_file, "line_start": rec.line_start, "line_end": rec.line_end})

@@ -105,9 +105,17 @@ def version_key(doc: Document) -> tuple[str, ...]:
     return ("body", doc.kind, normalize_key(doc.label or ""), doc.issue_date or "", normalize_key(doc.title), body)
 
 
-def structure(doc: Document) -> tuple[int, int, str]:
+def structure(doc: Document, method: str | None = None) -> tuple[int, int, str]:
     """How structured the file's reading of the annex can be, before reading it: a table read cell
-    by cell, a clean linearisation, broken text to rebuild; then the format; then the file name."""
+    by cell, a clean linearisation, broken text to rebuild; then the format; then the file name.
+    `method`: how the annex was read, when it was (the annex stage decides it the same way)."""
+    if method is None:
+        method = _annex_method(doc)
+    fmt = FORMAT_ORDER.index(doc.source.format) if doc.source.format in FORMAT_ORDER else len(FORMAT_ORDER)
+    return (METHOD_ORDER.index(method), fmt, doc.source.name)
+
+
+def _annex_method(doc: Document) -> str:
     from pipeline.annex.stage import is_broken_layout
     from pipeline.plan import split_plan
     try:
@@ -115,13 +123,10 @@ def structure(doc: Document) -> tuple[int, int, str]:
     except SourceError:
         lines = []
     if any(ln.cell is not None for ln in lines):
-        method = "table"
-    elif any(ln.text.strip() for ln in lines):
-        method = "rebuilt" if is_broken_layout(lines) else "linear"
-    else:
-        method = "none"
-    fmt = FORMAT_ORDER.index(doc.source.format) if doc.source.format in FORMAT_ORDER else len(FORMAT_ORDER)
-    return (METHOD_ORDER.index(method), fmt, doc.source.name)
+        return "table"
+    if any(ln.text.strip() for ln in lines):
+        return "rebuilt" if is_broken_layout(lines) else "linear"
+    return "none"
 
 
 # --------------------------------------------------------------------------- reading
@@ -158,7 +163,7 @@ def read_plan(doc: Document, key: tuple[str, ...] | None = None) -> PlanRead:
             outline_error = str(error)
     header = tuple((name, getattr(doc, name)) for name in HEADER_FIELDS)
     reading = Reading(doc.doc_id, doc.source.name, doc.source.format, doc.kind, key or version_key(doc),
-                      structure(doc), header, status, tuple(annex.table.measures) if annex else (),
+                      structure(doc, annex.method if annex else None), header, status, tuple(annex.table.measures) if annex else (),
                       tuple((c.clause_id, c.text) for c in clauses) if clauses is not None else None,
                       outline_error)
     return PlanRead(reading, annex, clauses)

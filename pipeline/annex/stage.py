@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,9 @@ class ParsedAnnex:
     method: str  # table (cells from the file's structure) | rebuilt (from broken text) | linear
     table: AnnexTable
     lines: list[Line]
+    # The character accounting of the table and its lines (neither changes once parsed), asked for
+    # by the completeness check, the annex status and the quality report: counted once.
+    accounting: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
 
 def is_broken_layout(lines: list[Line]) -> bool:
@@ -115,12 +118,18 @@ def _require_complete(parsed: ParsedAnnex) -> None:
 
 
 def measure_rows(parsed: ParsedAnnex) -> list[dict[str, Any]]:
+    return rows_of_measures(parsed.document.doc_id, parsed.document.source.name, parsed.table.measures)
+
+
+def rows_of_measures(doc_id: str, source_file: str,
+                     measures: list[AnnexMeasure] | tuple[AnnexMeasure, ...]) -> list[dict[str, Any]]:
+    """The annex_measures rows of a version's measures."""
     return [{
-        "doc_id": parsed.document.doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
+        "doc_id": doc_id, "unit": m.unit, "unit_order": m.unit_order, "phase": m.phase,
         "phase_key": phase_key(m.phase), "phase_order": m.phase_order, "seq": m.seq, "label": m.label, "text": m.text,
-        "text_key": normalize_key(m.text), "source_file": parsed.document.source.name,
+        "text_key": normalize_key(m.text), "source_file": source_file,
         "page_start": m.page_start, "page_end": m.page_end, "line_start": m.line_start, "line_end": m.line_end,
-    } for m in parsed.table.measures]
+    } for m in measures]
 
 
 # --------------------------------------------------------------------------- checks
@@ -140,17 +149,19 @@ def _header_lines(parsed: ParsedAnnex) -> list[Line]:
 def character_accounting(parsed: ParsedAnnex) -> dict[str, Any]:
     """Every character of the annex region must be in a measure, a unit name, the header or a
     reported issue; what is left over is listed so that nothing is dropped silently."""
+    if parsed.accounting is None:
+        parsed.accounting = _count_characters(parsed)
+    return dict(parsed.accounting)
+
+
+def _count_characters(parsed: ParsedAnnex) -> dict[str, Any]:
     region = Counter(normalize_key("".join(ln.text for ln in parsed.lines)))
     header = Counter(normalize_key("".join(ln.text for ln in _header_lines(parsed))))
-    placed: Counter[str] = Counter()
-    for m in parsed.table.measures:
-        placed.update(normalize_key(m.text + m.label))
-    for unit in parsed.table.units:
-        placed.update(normalize_key(unit))
-    reported: Counter[str] = Counter()
-    for issue in parsed.table.issues:
-        if issue.kind in ("footer_removed", "unplaced_fragment"):
-            reported.update(normalize_key(issue.text.replace(" | ", "")))
+    # Each text normalised on its own, the characters of all counted in one go.
+    placed = Counter("".join([normalize_key(m.text + m.label) for m in parsed.table.measures]
+                             + [normalize_key(unit) for unit in parsed.table.units]))
+    reported = Counter("".join(normalize_key(issue.text.replace(" | ", "")) for issue in parsed.table.issues
+                               if issue.kind in ("footer_removed", "unplaced_fragment")))
     left = region - header - placed - reported
     # The mark after an item number (1. 1． 1、) is dropped with the number's label.
     marks = sum(1 for m in parsed.table.measures if m.label)

@@ -23,10 +23,14 @@ The rebuild inverts that layout without knowing the document:
 
 from __future__ import annotations
 
+import gc
 import itertools
 import re
+from bisect import bisect_left
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, Callable, Iterator
 
 from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
 from pipeline.errors import SourceError
@@ -62,6 +66,23 @@ def is_full(line: "TextLine", width: float) -> bool:
     return line.justified or line.width >= width - min(FULL_SLACK, 0.2 * width)
 
 
+class _kept:
+    """A property computed on first use and kept in the instance, like functools.cached_property
+    without the lock that makes each first use of it cost several times the computation (the
+    rebuild makes thousands of lines and reads each property once per line)."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 @dataclass
 class TextLine:
     text: str
@@ -75,16 +96,20 @@ class TextLine:
     justified: bool = False  # spread to its column's width: a wrapped line
 
     # Read a million times by the decoder; a line's text never changes once it is made.
-    @cached_property
+    @_kept
     def width(self) -> float:
         return display_width(self.text)
 
-    @cached_property
+    @_kept
     def label(self) -> int | None:
         m = LABEL.match(self.text)
         return int(normalize_key(m.group(1))) if m else None
 
-    @cached_property
+    @_kept
+    def is_page_number(self) -> bool:
+        return bool(PAGE_NUMBER.match(normalize_key(self.text)))
+
+    @_kept
     def terminal(self) -> bool:
         return self.text.endswith(TERMINAL)
 
@@ -97,6 +122,21 @@ class Segment:
     lines: list[TextLine]
     new_row: bool
     page: int = 0
+    # The decoder cuts the same segment again and again (each candidate width assignment, each
+    # page length, each reading kept in the beam), mostly with the same column widths and column
+    # states: what it computed is kept here, keyed by everything it depends on. The segment's lines
+    # never change once the body is cut into segments, and a segment lives for one rebuild only.
+    features: dict[float, "_LineFeatures"] = field(default_factory=dict, repr=False, compare=False)
+    blocks: dict[tuple, list] = field(default_factory=dict, repr=False, compare=False)
+    layers: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)
+    options: dict[tuple, list[tuple[float, list[list[TextLine]]]]] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
+
+    @cached_property
+    def first_layer(self) -> "_Layer":
+        """Where a cut starts: no column yet, nothing but the segment's start reached."""
+        n = len(self.lines)
+        return [0.0] + [INF] * n, [-1] * (n + 1), [0]
 
 
 @dataclass
@@ -142,7 +182,7 @@ def _prepare(lines: list[Line]) -> list[TextLine]:
 
 
 def _is_page_number(line: TextLine) -> bool:
-    return bool(PAGE_NUMBER.match(normalize_key(line.text)))
+    return line.is_page_number
 
 
 def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
@@ -285,6 +325,8 @@ def _line_pieces(text: str) -> list[tuple[str, tuple[int, ...], bool]]:
       line may be cut, which a line too wide for any column is (see `_split_merged`).
     """
     tokens = text.split()
+    if len(tokens) == 1:
+        return [(tokens[0], (), False)]  # no gap at all: most lines
     pieces: list[tuple[str, tuple[int, ...], bool]] = []
     current, cuts, spread = "", [], 0
     for k, token in enumerate(tokens):
@@ -483,126 +525,269 @@ def _unit_limit(body: list[TextLine]) -> int:
 
 # --------------------------------------------------------------------------- cutting a segment into columns
 
-def _block_costs(lines: list[TextLine], start: int, width: float, state: ColumnState):
-    """Yield (end, cost) for every block lines[start:end] read as the next lines of one column.
+@dataclass(frozen=True)
+class _LineFeatures:
+    """What the cost of a block asks of each line of a segment in a column of one width, worked
+    out once per segment and width instead of once per block that holds the line."""
+
+    labels: list[int | None]
+    terminal: list[bool]
+    full: list[bool]  # fills the column (see `is_full`)
+    ends_open: list[bool]  # fills the column mid-sentence (see `_ends_open`)
+    too_wide: list[bool]  # wider than the column can hold
+    hangs: list[bool]  # past the column's edge by more than punctuation
+    forced_break: list[bool]
+    # The first line from which one block can reach the segment's end: after the last line too
+    # wide for the column, and after the last forced break before the end.
+    tail_start: int
+
+    @staticmethod
+    def of(lines: list[TextLine], width: float) -> "_LineFeatures":
+        full = [is_full(ln, width) for ln in lines]
+        terminal = [ln.terminal for ln in lines]
+        too_wide = [ln.width > width + OVERFLOW for ln in lines]
+        forced = [ln.forced_break for ln in lines]
+        n = len(lines)
+        tail_start = max((k + 1 for k in range(n) if too_wide[k] or (forced[k] and k + 1 < n)), default=0)
+        return _LineFeatures([ln.label for ln in lines], terminal, full,
+                             [f and not t for f, t in zip(full, terminal)], too_wide,
+                             [ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START for ln in lines],
+                             forced, tail_start)
+
+
+def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tuple[int, float, bool], ...]:
+    """(end, cost, ends open) for every block lines[start:end] read as the next lines of one column.
 
     Stops at the first end that cannot be part of the column. The cost says how unusual the
-    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs.
+    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs. The last says
+    whether the block ends mid-paragraph at the column's edge.
     """
-    first = lines[start]
-    if state.open and first.label is not None:
-        return  # a cut paragraph continues with text, not with a new item
+    out: list[tuple[int, float, bool]] = []
+    labels, terminal = f.labels, f.terminal
+    if state.open and labels[start] is not None:
+        return ()  # a cut paragraph continues with text, not with a new item
     if state.lines and not state.reached_bottom:
-        return  # the cell ended above the foot of the previous page
+        return ()  # the cell ended above the foot of the previous page
     cost = 0.0
-    if not state.open and state.lines and first.label is None:
+    if not state.open and state.lines and labels[start] is None:
         # A new paragraph in a cell that already has text: as unusual as inside a block.
         if state.last_label is not None:
-            return  # a cell numbers all its paragraphs or none (see `_check_cells`)
+            return ()  # a cell numbers all its paragraphs or none (see `_check_cells`)
         cost += 0.3 if state.lines[-1].terminal else 2.0
     last_label = state.last_label
     unnumbered_before = bool(state.lines) and state.last_label is None
-    for k in range(start, len(lines)):
-        ln = lines[k]
-        if ln.width > width + OVERFLOW:
-            return
-        if ln.width > width + 0.5 and ln.text[-1] not in NO_LINE_START:
+    for k in range(start, len(labels)):
+        label = labels[k]
+        if f.too_wide[k]:
+            break
+        if f.hangs[k]:
             cost += 1.0  # only punctuation hangs past the column's edge
         if k > start:
-            prev = lines[k - 1]
-            if ln.label is None and not is_full(prev, width):
-                if prev.terminal and last_label is not None:
-                    return  # an unnumbered paragraph after numbered items
-                cost += 0.3 if prev.terminal else 2.0  # a short line ends its paragraph
-            elif ln.label is None and prev.terminal:
+            if label is None and not f.full[k - 1]:
+                if terminal[k - 1] and last_label is not None:
+                    break  # an unnumbered paragraph after numbered items
+                cost += 0.3 if terminal[k - 1] else 2.0  # a short line ends its paragraph
+            elif label is None and terminal[k - 1]:
                 cost += 0.5  # a sentence that ends flush with the column and goes on: possible, rare
-            elif ln.label is not None and _ends_open(prev, width):
+            elif label is not None and f.ends_open[k - 1]:
                 cost += 1.0  # an item that stops mid-sentence at a full line
-        if ln.label is not None:
-            if last_label is not None and ln.label <= last_label:
-                return
+        if label is not None:
+            if last_label is not None and label <= last_label:
+                break
             if unnumbered_before:
-                return  # numbered items after an unnumbered paragraph
+                break  # numbered items after an unnumbered paragraph
             expected = 1 if last_label is None else last_label + 1
-            if ln.label != expected:
+            if label != expected:
                 if last_label is None:
-                    return  # a cell numbers its items from 1
+                    break  # a cell numbers its items from 1
                 cost += 0.5
-            last_label = ln.label
-        elif k == start or lines[k - 1].label is not None or last_label is None:
+            last_label = label
+        elif k == start or labels[k - 1] is not None or last_label is None:
             unnumbered_before = unnumbered_before or last_label is None
         # A cut paragraph is what a page break does, not the usual end of a block.
-        yield k + 1, cost + (0.25 if _ends_open(ln, width) else 0.0)
-        if ln.forced_break:
-            return  # the next piece of a merged line belongs to the next column
+        out.append((k + 1, cost + (0.25 if f.ends_open[k] else 0.0), f.ends_open[k]))
+        if f.forced_break[k]:
+            break  # the next piece of a merged line belongs to the next column
+    return tuple(out)
 
 
 def _ends_open(line: TextLine, width: float) -> bool:
     return not line.terminal and is_full(line, width)
 
 
-def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState],
+StateKey = tuple[bool, bool, bool, "int | None", bool]
+
+
+def _state_key(state: ColumnState) -> StateKey:
+    """What of a column's state a cut depends on (see `_block_costs` and `_cut_segment`)."""
+    return (state.open, bool(state.lines), state.reached_bottom, state.last_label,
+            bool(state.lines) and state.lines[-1].terminal)
+
+
+def _block_table(segment: Segment, width: float, key: StateKey) -> list[tuple[tuple[int, float, bool], ...] | None]:
+    """The blocks of a column of this width and state from each line of the segment, filled in
+    as the cut asks for them (see `_block_costs`)."""
+    table = segment.blocks.get((width, key))
+    if table is None:
+        table = segment.blocks[(width, key)] = [None] * len(segment.lines)
+    return table
+
+
+def _features(segment: Segment, width: float) -> _LineFeatures:
+    found = segment.features.get(width)
+    if found is None:
+        found = segment.features[width] = _LineFeatures.of(segment.lines, width)
+    return found
+
+
+def _cut_segment(segment: Segment, widths: list[float], states: list[ColumnState], keys: tuple[StateKey, ...],
                  final: bool, height: int | None = None) -> tuple[float, list[list[TextLine]]]:
-    """Best cut of a segment into one block per column.
+    """Best cut of a segment into one block per column (`keys`: the states' `_state_key`).
 
     With `height` (a segment that the page break cuts), no block is taller than the page allows
     and every block that ends mid-paragraph fills the page: the break cut all columns at once.
     """
     lines = segment.lines
     n, k_cols = len(lines), len(widths)
-    best: list[list[float]] = [[INF] * (n + 1) for _ in range(k_cols + 1)]
-    back: list[list[int]] = [[-1] * (n + 1) for _ in range(k_cols + 1)]
-    best[0][0] = 0.0
+    if height is not None and height * k_cols < n:
+        return INF, []  # one block a column, none taller than the page: too few lines for the segment
+    # Row c of the table depends on the first c columns' widths and states only: readings that
+    # share those (one width changed in the last column, the same row on another page length)
+    # share the rows, computed once per segment and kept in a tree, one level per column.
+    node = segment.layers.get((final, height, k_cols))
+    if node is None:
+        node = segment.layers[(final, height, k_cols)] = {}
+    layer = segment.first_layer
+    layers = [layer]
     for c in range(k_cols):
-        state = states[c]
-        # Cells are set from the top of their row: a cell empty on the row's first page is empty.
-        empty_cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
-        # Lines that two columns could both take go to the earlier one: text is emitted column by column.
-        empty_cost += TIE_BREAK * (k_cols - c)
-        for i in range(n + 1):
-            base = best[c][i]
-            if base == INF:
-                continue
-            # An empty block: the column has nothing on this page. Not after a forced break.
-            if not (i > 0 and lines[i - 1].forced_break) and base + empty_cost < best[c + 1][i]:
-                best[c + 1][i], back[c + 1][i] = base + empty_cost, i
-            if i == n:
-                continue
-            for j, cost in _block_costs(lines, i, widths[c], state):
-                if height is not None:
-                    if j - i > height:
-                        break
-                    if _ends_open(lines[j - 1], widths[c]) and j - i != height:
-                        continue
-                if base + cost < best[c + 1][j]:
-                    best[c + 1][j], back[c + 1][j] = base + cost, i
-    if best[k_cols][n] == INF:
+        entry = node.get((widths[c], keys[c]))
+        if entry is None:
+            entry = node[(widths[c], keys[c])] = (
+                _cut_layer(segment, layer, widths[c], states[c], keys[c],
+                           _empty_cost(segment, states[c], final, k_cols - c), height, c + 1 == k_cols), {})
+        layer, node = entry
+        if not layer[2]:
+            return INF, []  # no block of this column ends anywhere: no cut
+        layers.append(layer)
+    if layer[0][n] == INF:
         return INF, []
     blocks: list[list[TextLine]] = []
     j = n
     for c in range(k_cols, 0, -1):
-        i = back[c][j]
+        i = layers[c][1][j]
         blocks.append(lines[i:j])
         j = i
-    return best[k_cols][n], blocks[::-1]
+    return layer[0][n], blocks[::-1]
+
+
+# One column step of a cut: the least cost of ending the column's block after each line, where
+# that block starts, and the lines after which it can end at all (in order).
+_Layer = tuple[list[float], list[int], list[int]]
+
+
+def _empty_cost(segment: Segment, state: ColumnState, final: bool, columns_left: int) -> float:
+    # Cells are set from the top of their row: a cell empty on the row's first page is empty.
+    cost = INF if state.open else (3.0 if (final or segment.new_row) and not state.lines else 0.0)
+    # Lines that two columns could both take go to the earlier one: text is emitted column by column.
+    return cost + TIE_BREAK * columns_left
+
+
+def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnState, state_key: StateKey,
+               empty_cost: float, height: int | None, last: bool) -> _Layer:
+    """One step of the cut: the least cost of ending the next column's block after each line,
+    from the least costs of ending the columns before it (`before`), and where that block starts.
+    The last column's block must end the segment: only that end is worked out. Only the lines
+    after which the columns before can end are visited (few of them)."""
+    lines = segment.lines
+    n = len(lines)
+    best = [INF] * (n + 1)
+    back = [-1] * (n + 1)
+    table = _block_table(segment, width, state_key)
+    features = _features(segment, width) if last else None
+    # The last column's one block must reach the end: it cannot start before `tail_start`.
+    tail_start = features.tail_start if features is not None else 0
+    costs = before[0]
+    reached: list[int] = []
+    starts = before[2]
+    for i in starts[bisect_left(starts, tail_start):] if tail_start else starts:
+        base = costs[i]
+        # An empty block: the column has nothing on this page. Not after a forced break.
+        if (not last or i == n) and not (i > 0 and lines[i - 1].forced_break):
+            total = base + empty_cost
+            if total < best[i]:
+                if back[i] < 0:
+                    reached.append(i)
+                best[i] = total
+                back[i] = i
+        if i == n:
+            continue
+        blocks = table[i]
+        if blocks is None:
+            features = features or _features(segment, width)
+            blocks = table[i] = _block_costs(features, i, state)
+        if last:  # blocks come by their end: only the last can end the segment
+            if not blocks or blocks[-1][0] != n:
+                continue
+            blocks = blocks[-1:]
+        if height is None:
+            for j, cost, _ in blocks:
+                total = base + cost
+                if total < best[j]:
+                    if back[j] < 0:
+                        reached.append(j)
+                    best[j] = total
+                    back[j] = i
+            continue
+        # No block taller than the page; one cut mid-paragraph ends at the page's foot.
+        foot = i + height
+        for j, cost, ends_open in blocks:
+            if j > foot:
+                break
+            if ends_open and j != foot:
+                continue
+            total = base + cost
+            if total < best[j]:
+                if back[j] < 0:
+                    reached.append(j)
+                best[j] = total
+                back[j] = i
+    reached.sort()
+    return best, back, reached
 
 
 def _cut_options(segment: Segment, widths: list[float], states: list[ColumnState],
                  final: bool, height: int | None = None) -> list[tuple[float, list[list[TextLine]]]]:
     """Plausible cuts of a segment. When the row goes on over the page break, the page height is
-    unknown unless given: every height near a block height of the free cut is tried."""
+    unknown unless given: every height near a block height of the free cut is tried.
+
+    The options depend on the widths, the columns' states (as `_state_key` tells them) and the
+    height only, so each is worked out once per segment (callers only read them)."""
+    keys = tuple(_state_key(st) for st in states)
+    found = segment.options.get((tuple(widths), keys, final, height))
+    if found is None:
+        found = segment.options[(tuple(widths), keys, final, height)] = _find_options(segment, widths, states, keys,
+                                                                                      final, height)
+    return found
+
+
+def _find_options(segment: Segment, widths: list[float], states: list[ColumnState], keys: tuple[StateKey, ...],
+                  final: bool, height: int | None) -> list[tuple[float, list[list[TextLine]]]]:
     if height is not None and not final and height > 0:
-        forced = _cut_segment(segment, widths, states, final, height)
+        forced = _cut_segment(segment, widths, states, keys, final, height)
         if forced[0] < INF:
             return _page_ending_sooner([forced])
-    cost, blocks = _cut_segment(segment, widths, states, final)
+    cost, blocks = _cut_segment(segment, widths, states, keys, final)
+    if cost == INF:
+        # A page height only takes blocks away from the free cut (none taller than the page, one
+        # cut mid-paragraph only at its foot): where the free cut finds no reading, no height does.
+        return []
     if final:
-        return [(cost, blocks)] if cost < INF else []
-    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)} if cost < INF else set(range(1, len(segment.lines) + 1))
+        return [(cost, blocks)]
+    lengths = {len(b) for b in blocks} | {len(segment.unit_lines)}
     heights = sorted({h + d for h in lengths for d in (-1, 0, 1) if h + d > 0})
-    options = [(cost, blocks)] if cost < INF else []
+    options = [(cost, blocks)]
     for h in heights:
-        option = _cut_segment(segment, widths, states, final, h)
+        option = _cut_segment(segment, widths, states, keys, final, h)
         if option[0] < INF and all(option[1] != o[1] for o in options):
             options.append(option)
     return _page_ending_sooner(options)
@@ -614,14 +799,18 @@ def _page_ending_sooner(options: list[tuple[float, list[list[TextLine]]]]) -> li
     return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
 
 
-def _update(state: ColumnState, block: list[TextLine], width: float) -> None:
+def _next_state(state: ColumnState, block: list[TextLine], width: float, tallest: int) -> ColumnState:
+    """The column's state once `block` (perhaps empty) is added; `tallest`: the segment's height.
+
+    States are never changed once made: a reading kept in the beam shares the states of the
+    columns that the last segment left as they were, and the lines of the ones it did not."""
     if not block:
-        return
-    state.lines.extend(block)
+        if not state.reached_bottom:
+            return state
+        return ColumnState(state.lines, state.open, state.last_label, False)
     labels = [ln.label for ln in block if ln.label is not None]
-    if labels:
-        state.last_label = labels[-1]
-    state.open = _ends_open(block[-1], width)
+    return ColumnState(state.lines + block, _ends_open(block[-1], width), labels[-1] if labels else state.last_label,
+                       len(block) == tallest)
 
 
 @dataclass
@@ -631,10 +820,6 @@ class _Row:
 
 
 BEAM = 6
-
-
-def _copy_states(states: list[ColumnState]) -> list[ColumnState]:
-    return [ColumnState(list(st.lines), st.open, st.last_label, st.reached_bottom) for st in states]
 
 
 def _decode(segments: list[Segment], widths: list[float],
@@ -660,11 +845,9 @@ def _decode(segments: list[Segment], widths: list[float],
             grown: list[tuple[float, list[ColumnState], list[int]]] = []
             for cost, states, seg_heights in beams:
                 for option_cost, blocks in _cut_options(segments[s], widths, states, final, forced.get(s)):
-                    new_states = _copy_states(states)
                     tallest = max([len(b) for b in blocks] + [len(segments[s].unit_lines)])
-                    for state, block, width in zip(new_states, blocks, widths):
-                        _update(state, block, width)
-                        state.reached_bottom = bool(block) and len(block) == tallest
+                    new_states = [_next_state(state, block, width, tallest)
+                                  for state, block, width in zip(states, blocks, widths)]
                     extra = sum(1.0 for st in new_states if st.open) if final else 0.0
                     grown.append((cost + option_cost + extra, new_states, seg_heights + [tallest]))
             if not grown:
@@ -726,9 +909,10 @@ def _width_histogram(lines: list[TextLine], unit_limit: int = 1) -> dict[float, 
     return counts
 
 
-def _width_candidates(lines: list[TextLine], unit_limit: int = 1) -> list[float]:
-    """Column widths suggested by the lines: the widths that wrapped lines pile up at."""
-    counts = _width_histogram(lines, unit_limit)
+def _width_candidates(lines: list[TextLine], unit_limit: int = 1, counts: dict[float, int] | None = None) -> list[float]:
+    """Column widths suggested by the lines: the widths that wrapped lines pile up at (`counts`:
+    their `_width_histogram`, when already made)."""
+    counts = _width_histogram(lines, unit_limit) if counts is None else counts
     threshold = 1 if len(lines) < 100 else 2
     peaks = sorted(w for w, n in counts.items()
                    if n >= threshold and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)
@@ -746,11 +930,12 @@ LOOSE_SHARE = 0.02
 LOOSE_MAX = 6
 
 
-def _loose_width_candidates(lines: list[TextLine], unit_limit: int) -> list[float]:
+def _loose_width_candidates(lines: list[TextLine], unit_limit: int,
+                            counts: dict[float, int] | None = None) -> list[float]:
     """More column widths, for a table the first ones cannot read: a column one cell narrower
     than another hides in the other's lines that kinsoku left a cell short, so every width that
     a fair share of the lines reach is a candidate."""
-    counts = _width_histogram(lines, unit_limit)
+    counts = _width_histogram(lines, unit_limit) if counts is None else counts
     floor = max(2, LOOSE_SHARE * sum(counts.values()))
     peaks = [w for w, n in counts.items()
              if n >= floor and n >= counts.get(w - 0.5, 0) and n >= counts.get(w + 0.5, 0)]
@@ -797,14 +982,18 @@ def _measures(rows: list[_Row], phases: list[str], widths: list[float]) -> tuple
 EXHAUSTIVE_LIMIT = 16
 
 
+_Scored = tuple[float, list[float], list["_Row"]]
+
+
 def _best_widths(segments: list[Segment], candidates: list[float], n_columns: int,
-                 start: list[float] | None = None) -> tuple[float, list[float], list[_Row]] | None:
+                 start: list[float] | None = None, seen: dict[tuple[float, ...], _Scored] | None = None) -> _Scored | None:
     """The assignment of candidate widths to columns that reads the table at least cost.
 
     Few combinations are tried exhaustively; many by coordinate descent from `start` (a reading
-    already found), else from the widest reading.
+    already found), else from the widest reading. `seen` keeps the readings of the same segments
+    already scored (a second search, on more candidates, meets many of the first one's again).
     """
-    seen: dict[tuple[float, ...], tuple[float, list[float], list[_Row]]] = {}
+    seen = {} if seen is None else seen
 
     def score(widths: tuple[float, ...]) -> tuple[float, list[float], list[_Row]]:
         if widths not in seen:
@@ -852,6 +1041,26 @@ def _best_widths(segments: list[Segment], candidates: list[float], n_columns: in
 
 def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
     """The tidy unit x phase x measure table from the broken text of an annex."""
+    with _no_cycle_collection():
+        return _rebuild(lines, source)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The rebuild allocates a few hundred thousand small tuples and lists and no reference cycle:
+    the cyclic garbage collector, which runs every few hundred allocations, would scan the
+    decoder's tables over and over (a fifth of the rebuild's time) to free nothing. Reference
+    counting frees everything the rebuild drops; the collector runs again once it returns."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     prepared = _prepare(lines)
     _refuse_row_order(prepared, source)
     phases, body_at = _parse_header(prepared, source)
@@ -865,10 +1074,11 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
                    for d in range(-FOOTER_DEPTH, HEADER_DEPTH + 1)}
     column_lines = [ln for k, ln in enumerate(body) if k not in near_footer and not ln.merged] or body
     unit_limit = _unit_limit(body)
-    candidates = _width_candidates(column_lines, unit_limit) or [max(ln.width for ln in column_lines)]
+    histogram = _width_histogram(column_lines, unit_limit)
+    candidates = _width_candidates(column_lines, unit_limit, histogram) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
-    loose = _loose_width_candidates(column_lines, unit_limit)
+    loose = _loose_width_candidates(column_lines, unit_limit, histogram)
     # A wide gap between two words is read as justification first; where no reading of the table
     # then exists, as the gap between two merged column lines.
     for cut_gaps in (False, True):
@@ -876,11 +1086,12 @@ def rebuild_annex(lines: list[Line], source: str = "") -> AnnexTable:
         if cut_gaps and not any(ln.cuts for ln in body):
             break
         segments = _segments(expanded, unit_limit)
-        best = _best_widths(segments, candidates, len(phases))
+        seen: dict[tuple[float, ...], _Scored] = {}
+        best = _best_widths(segments, candidates, len(phases), seen=seen)
         if loose and loose != candidates:
             # The first candidates can read a table wrongly at a cost the right widths beat.
             other = _best_widths(segments, sorted(set(loose) | set(best[1] if best else [])), len(phases),
-                                 start=best[1] if best else None)
+                                 start=best[1] if best else None, seen=seen)
             if other is not None and (best is None or other[0] < best[0] - TIE_BREAK):
                 best = other
         if best is not None:
