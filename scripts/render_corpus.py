@@ -793,6 +793,9 @@ def summarise(notices: list[Notice], readings: list[Reading], seed: int, timeout
         notice = by_id[reading.id]
         verdict, detail = judge(notice.annex.truth(), reading)
         forms[reading.form][verdict] += 1
+        # Right, but with cells the run could not be sure of (a false alarm: exit status 1).
+        forms[reading.form]["exact_in_doubt"] = forms[reading.form].get("exact_in_doubt", 0) + (
+            verdict == "exact" and bool(reading.doubtful))
         if verdict != "exact":
             entry = failures.setdefault(notice.id, {"id": notice.id, "factors": notice.factors, "forms": {}})
             entry["forms"][reading.form] = f"{verdict}: {detail}"
