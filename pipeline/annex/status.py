@@ -119,13 +119,12 @@ def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[t
     if not unplaced_parts and not unplaced_chars and not unsure_parts:
         return AnnexRead(doc.doc_id, "complete", doc.source.name, measures, method)
     known = not unplaced_chars and all(unit for unit, _ in unplaced_parts)
+    unplaced = tuple(dict.fromkeys(f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts))
     doubtful = tuple(dict.fromkeys(f"{unit}/{phase}" for unit, phase, _ in unsure_parts))
-    parts = tuple(dict.fromkeys([f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts]
-                                + list(doubtful)))
+    parts = tuple(dict.fromkeys(unplaced + doubtful))
     why = []
     if unplaced_parts or unplaced_chars:
-        placed = tuple(dict.fromkeys(f"{unit}/{phase}" if phase else str(unit) for unit, phase in unplaced_parts))
-        where = PART_SEPARATOR.join(placed) if known else "a part that cannot be located"
+        where = PART_SEPARATOR.join(unplaced) if known else "a part that cannot be located"
         why.append(f"annex read in part, text not placed in any measure ({where})")
     if unsure_parts:
         cells = dict.fromkeys(f"{unit}/{phase}" + (f" page {page}" if page else "") for unit, phase, page in unsure_parts)
