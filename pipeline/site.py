@@ -199,7 +199,9 @@ def render_status(version: Version) -> str:
             f'<code>{esc(status["source_file"])}</code>: {esc(status["measures"])} measures.</p>')
     if status["status"] != "complete" and status["status"] != "none":
         detail = "; ".join(esc(x) for x in (status.get("missing_parts"), status.get("detail")) if x)
-        line += f'<p class="banner">未完整读取 Not read completely: {detail or esc(status["status"])}</p>'
+        # A partial annex may be whole but with cells in doubt: the detail says which.
+        line += (f'<p class="banner">未完整或未确定 Not read completely or for certain: '
+                 f'{detail or esc(status["status"])}</p>')
     return line
 
 
