@@ -188,7 +188,7 @@ def resolve_versions(run: CorpusRun) -> set[str]:
     another was published is named too."""
     from pipeline.versions import choose, group_readings, twin_entry, unread_twins
 
-    from pipeline.annex.stage import unconfirmed
+    from pipeline.annex.stage import confirmed_by, unconfirmed
     from pipeline.versions import METHOD_ORDER
 
     published: set[str] = set()
@@ -209,7 +209,8 @@ def resolve_versions(run: CorpusRun) -> set[str]:
         if best.outline_error or best.annex.status == "refused":
             run.problems.append(f"{best.problem} (skipped)")
             continue
-        if best.annex.status in ("partial", "missing"):
+        settled = best.annex.only_in_doubt and confirmed_by(best.measures, clean)
+        if best.annex.status in ("partial", "missing") and not settled:
             run.problems.append(f"{best.annex.detail} ({best.annex.consequence})")
         published.add(best.doc_id)
         run.versions += 1

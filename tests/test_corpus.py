@@ -38,3 +38,16 @@ def test_a_terminal_gets_the_bar(tmp_path, monkeypatch):
     run_corpus(ROOT / "raw", tmp_path / "out", workers=1)
     shown = terminal.getvalue()
     assert "documents: 100%" in shown and "failed=0" in shown
+
+
+def test_a_cell_in_doubt_is_settled_across_the_corpus_as_in_a_run(tmp_path):
+    # The notice's LibreOffice PDF leaves a cell in doubt; the consultation page in the same corpus
+    # prints the same table cell by cell, which settles it: nothing to report.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ROOT / "tests" / "fixtures" / "luan-2022-49-issued-notice.pdf", corpus / "notice.pdf")
+    alone = run_corpus(corpus, tmp_path / "alone", workers=1)
+    assert [p for p in alone.problems if "cells in doubt not compared" in p]
+    shutil.copy(ROOT / "raw" / "luan-2022-consultation-page.txt", corpus)
+    beside = run_corpus(corpus, tmp_path / "beside", workers=1)
+    assert beside.problems == []

@@ -290,3 +290,22 @@ def test_a_pdf_cell_whose_paragraph_end_cannot_be_seen_is_published_flagged_not_
         printed.setdefault((normalize_key(u), normalize_key(p)), []).append((label, key))
     differing = {cell for cell in published.keys() | printed.keys() if published.get(cell) != printed.get(cell)}
     assert differing == {("市妇联", normalize_key("2025—2030年"))}
+
+
+def test_a_cell_in_doubt_is_settled_by_a_clean_reading_of_the_same_table_in_the_run(tmp_path):
+    """The LibreOffice PDF of the notice leaves one cell in doubt (市政府妇儿工委办 · 重点任务: a
+    sentence ends where its line is full). Alone it is published partial and reported; beside the
+    consultation page, whose final text prints the same table cell by cell (punctuation aside),
+    the doubt is settled and the annex is complete."""
+    from pipeline.problems import collect_problems
+    alone = raw_with(tmp_path / "alone", FIXTURES / f"{NOTICE}.pdf")
+    with_page = raw_with(tmp_path / "page", FIXTURES / f"{NOTICE}.pdf", ROOT / "raw" / f"{PAGE}.txt")
+    for raw, status, problems_expected in ((alone, "partial", 1), (with_page, "complete", 0)):
+        statuses = []
+        with collect_problems() as problems:
+            parse_all(load_documents(raw), statuses)
+        [notice] = [s for s in statuses if s.source_file == f"{NOTICE}.pdf"]
+        assert notice.status == status and len(problems) == problems_expected, problems
+        if status == "partial":
+            assert notice.missing_parts == notice.doubtful_parts == ("市政府妇儿工委办/重点任务",)
+            assert "(市政府妇儿工委办/重点任务 page 8)" in problems[0]

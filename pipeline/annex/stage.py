@@ -257,16 +257,32 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def read_status(doc: Document, annex: ParsedAnnex | None) -> AnnexRead:
-    """Whether the version's annex came through whole, for the change audit (see annex_status)."""
+def read_status(doc: Document, annex: ParsedAnnex | None, settled: bool = False) -> AnnexRead:
+    """Whether the version's annex came through whole, for the change audit (see annex_status).
+    `settled`: a clean reading of the same table in the run confirms the cells in doubt."""
     if annex is None:
         return absent(doc)
     unplaced = [(i.unit, i.phase) for i in annex.table.issues if i.kind == "unplaced_fragment"]
     page_of = {ln.lineno: ln.page for ln in annex.lines}
-    unsure = [(i.unit or "", i.phase or "", page_of.get(i.line_start)) for i in annex.table.issues
-              if i.kind == "paragraph_end_unsure"]
+    unsure = [] if settled else [(i.unit or "", i.phase or "", page_of.get(i.line_start))
+                                 for i in annex.table.issues if i.kind == "paragraph_end_unsure"]
     return read_fully(doc, annex.method, len(annex.table.measures), unplaced, character_accounting(annex)["unplaced"],
                       unsure)
+
+
+def confirmed_by(measures: list[AnnexMeasure] | tuple[AnnexMeasure, ...], clean: list[list[AnnexMeasure]]) -> bool:
+    """Whether one of the clean readings of a table in the run agrees with these measures, measure
+    for measure, punctuation aside."""
+    for other in clean:
+        check = compare_measures("", list(measures), "", list(other))
+        if not check["different"] and check["rebuilt_measures"] == check["clean_measures"]:
+            return True
+    return False
+
+
+def in_doubt(annex: ParsedAnnex) -> bool:
+    """Whether the file leaves some of the table's cells in doubt (see pipeline.annex.cells)."""
+    return any(i.kind == "paragraph_end_unsure" for i in annex.table.issues)
 
 
 def unconfirmed(source_file: str, kind: str, rebuilt: list[AnnexMeasure] | tuple[AnnexMeasure, ...],
@@ -278,10 +294,8 @@ def unconfirmed(source_file: str, kind: str, rebuilt: list[AnnexMeasure] | tuple
     show (see README, *Measured on real renderings*). Such a table is published only when a clean
     reading of the same table (a web page's table, a DOCX or PDF table read cell by cell) agrees
     with it measure for measure, punctuation aside; the differences are in the quality report."""
-    for other in clean:
-        check = compare_measures(source_file, list(rebuilt), "", list(other))
-        if not check["different"] and check["rebuilt_measures"] == check["clean_measures"]:
-            return None
+    if confirmed_by(rebuilt, clean):
+        return None
     return SourceError(source_file,
                        f"annex of the {kind} is text extracted from a PDF, whose table can only be "
                        "rebuilt by inference, and no clean copy of the table (a PDF, DOCX or web page of it) "
@@ -298,7 +312,11 @@ def parse_all(documents: list[Document], statuses: list[AnnexRead] | None = None
             read.append((doc, parse_annex(doc), None))
         except SourceError as error:
             read.append((doc, None, error))
-    clean = [annex.table.measures for _, annex, _ in read if annex is not None and annex.method != "rebuilt"]
+    # What may confirm another reading: a table read from the file's own cells or a clean
+    # linearisation, with no cell in doubt. A table rebuilt from broken text is published only when
+    # confirmed; cells in doubt are settled when the whole table is confirmed.
+    clean = [annex.table.measures for _, annex, _ in read
+             if annex is not None and annex.method != "rebuilt" and not in_doubt(annex)]
     parsed = []
     for doc, annex, error in read:
         if annex is not None and annex.method == "rebuilt":
@@ -312,7 +330,8 @@ def parse_all(documents: list[Document], statuses: list[AnnexRead] | None = None
         if annex is not None:
             parsed.append(annex)
         if statuses is not None:
-            statuses.append(read_status(doc, annex))
+            settled = annex is not None and in_doubt(annex) and confirmed_by(annex.table.measures, clean)
+            statuses.append(read_status(doc, annex, settled))
     return parsed
 
 
