@@ -271,6 +271,44 @@ def _starts_unit(lines: list[TextLine], i: int) -> bool:
     return len(tokens[0]) <= ONE_LINE_UNIT_LIMIT
 
 
+def _header_start(lines: list[TextLine]) -> int:
+    """The first line of the column headings: after the 附件 heading and the title."""
+    i = 0
+    while i < len(lines) and re.fullmatch(r"附件\s*\d*", normalize_key(lines[i].text)):
+        i += 1
+    return i + 1  # the title
+
+
+def _remove_repeated_headers(lines: list[TextLine], header: str) -> tuple[list[TextLine], list[QualityIssue]]:
+    """Drop the column headings that a table repeats at the top of every page: the lines that
+    open a page and read, together, exactly as the headings under the title did (with the running
+    head above them, when a single page break left it unrecognised)."""
+    keep: list[TextLine] = []
+    issues: list[QualityIssue] = []
+    i = 0
+    while i < len(lines):
+        j, read = i, ""
+        if lines[i].page_start and header:
+            # A running head (the issuing office's name) can open the page above the headings.
+            while j < i + HEADER_DEPTH and j < len(lines) and OFFICE_NAME.search(lines[j].text) \
+                    and not header.startswith(normalize_key(lines[j].text)):
+                j += 1
+            while j < len(lines) and len(read) < len(header) and header.startswith(read + normalize_key(lines[j].text)):
+                read += normalize_key(lines[j].text)
+                j += 1
+        if j > i and read == header:
+            issues.append(QualityIssue("footer_removed", "column headings repeated at the top of a page removed",
+                                       lines[i].lineno, lines[j - 1].lineno,
+                                       text=" | ".join(ln.text for ln in lines[i:j])))
+            if j < len(lines):
+                lines[j].page_start = True
+            i = j
+            continue
+        keep.append(lines[i])
+        i += 1
+    return keep, issues
+
+
 def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
     """Phases and the index of the first body line.
 
@@ -279,11 +317,7 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
     headings; a heading over a last line of several headings spans them and is replaced by them.
     Cells at one height may share a line (单位 重点任务 年度推进举措).
     """
-    i = 0
-    while i < len(lines) and re.fullmatch(r"附件\s*\d*", normalize_key(lines[i].text)):
-        i += 1
-    i += 1  # title
-    first = i
+    first = i = _header_start(lines)
     while i < len(lines) and not _starts_unit(lines, i) and not LABEL.match(lines[i].text):
         i += 1
     groups = [_header_tokens(ln.text) for ln in lines[first:i]]
@@ -1078,6 +1112,9 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     candidates = _width_candidates(column_lines, unit_limit, histogram) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
     body, issues = _remove_footers(body, widest)
+    header = normalize_key("".join(ln.text for ln in prepared[_header_start(prepared):body_at]))
+    body, repeated = _remove_repeated_headers(body, header)
+    issues += repeated
     loose = _loose_width_candidates(column_lines, unit_limit, histogram)
     # A wide gap between two words is read as justification first; where no reading of the table
     # then exists, as the gap between two merged column lines.
@@ -1112,7 +1149,58 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     _check_cell_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
     _check_cells(measures, source)
+    if CERTAIN_ONLY:
+        doubt = _doubt(rows, phases, widths, body)
+        if doubt:
+            raise SourceError(source, doubt)
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
+
+
+CERTAIN_ONLY = False
+
+
+def _fits(paragraph: list[TextLine], width: float) -> bool:
+    """Whether a paragraph reads as set in a column of `width`: every line but the last fills it,
+    none is wider than it holds."""
+    return (all(ln.width <= width + OVERFLOW for ln in paragraph)
+            and all(is_full(ln, width) for ln in paragraph[:-1]))
+
+
+def _doubt(rows: list[_Row], phases: list[str], widths: list[float], body: list[TextLine]) -> str | None:
+    """Where the text admits another reading of the table, or None when it admits this one only.
+
+    Two cells of unnumbered paragraphs that follow each other in the text: a whole paragraph at
+    their boundary reads as the end of the first or the start of the second when it fits both
+    columns' widths (nothing else in text marks where a cell ends)."""
+    at = {id(ln): k for k, ln in enumerate(body)}
+    for row in rows:
+        unit = "".join(ln.text for ln in row.unit_lines)
+        for c in range(len(phases) - 1):
+            left, right = row.columns[c].lines, row.columns[c + 1].lines
+            if not left or not right or any(ln.label is not None for ln in left + right):
+                continue
+            for a, b in zip(left, left[1:] + [None]):
+                pass
+            firsts = {at[id(ln)] for ln in right}
+            ends = [k for k, ln in enumerate(left) if at[id(ln)] + 1 in firsts]
+            for k in ends:
+                a = left[k]
+                b_at = next(j for j, ln in enumerate(right) if at[id(ln)] == at[id(a)] + 1)
+                if not a.terminal:
+                    continue
+                # The last paragraph of the first cell here, moved down into the second.
+                paras = _paragraphs(left[:k + 1], widths[c])
+                if len(paras) > 1 or len(left) > k + 1:
+                    if _fits(paras[-1], widths[c + 1]):
+                        return (f"annex cells {unit} / {phases[c]} and {phases[c + 1]} at line {paras[-1][0].lineno}: "
+                                "a paragraph at their boundary reads in either cell; where one ends is not sure")
+                # The first paragraph of the second cell here, moved up into the first.
+                paras = _paragraphs(right[b_at:], widths[c + 1])
+                if len(paras) > 1 or b_at > 0:
+                    if _fits(paras[0], widths[c]) and paras[0][-1].terminal:
+                        return (f"annex cells {unit} / {phases[c]} and {phases[c + 1]} at line {paras[0][0].lineno}: "
+                                "a paragraph at their boundary reads in either cell; where one ends is not sure")
+    return None
 
 
 def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
