@@ -193,3 +193,16 @@ def test_linear_and_broken_layouts_are_told_apart_by_wrapped_lines():
               "2.开展专项行", "动。", "市妇联", "1.关爱留守儿", "童。", "做好总结、宣", "传等工作"]
     assert not is_broken_layout(as_lines(linear))
     assert is_broken_layout(as_lines(broken))
+
+
+def test_column_headings_repeated_at_a_page_top_are_removed_with_the_running_head():
+    from pipeline.annex.text import TextLine, _remove_repeated_headers
+    from pipeline.textnorm import normalize_key
+    header = normalize_key("单位重点任务20222023")
+    texts = ["1.一行。", "某市人民政府办公室", "单位 重点任务", "2022 2023", "续行。", "单位 重点任务", "另一行。"]
+    lines = [TextLine(t, k + 1, None, page_start=k in (1, 5)) for k, t in enumerate(texts)]
+    kept, issues = _remove_repeated_headers(lines, header)
+    # The second page-top block is not the whole heading: it is text and stays.
+    assert [ln.text for ln in kept] == ["1.一行。", "续行。", "单位 重点任务", "另一行。"]
+    assert kept[1].page_start
+    assert [(i.kind, i.line_start, i.line_end) for i in issues] == [("footer_removed", 2, 4)]

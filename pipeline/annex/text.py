@@ -1149,58 +1149,7 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     _check_cell_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
     _check_cells(measures, source)
-    if CERTAIN_ONLY:
-        doubt = _doubt(rows, phases, widths, body)
-        if doubt:
-            raise SourceError(source, doubt)
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
-
-
-CERTAIN_ONLY = False
-
-
-def _fits(paragraph: list[TextLine], width: float) -> bool:
-    """Whether a paragraph reads as set in a column of `width`: every line but the last fills it,
-    none is wider than it holds."""
-    return (all(ln.width <= width + OVERFLOW for ln in paragraph)
-            and all(is_full(ln, width) for ln in paragraph[:-1]))
-
-
-def _doubt(rows: list[_Row], phases: list[str], widths: list[float], body: list[TextLine]) -> str | None:
-    """Where the text admits another reading of the table, or None when it admits this one only.
-
-    Two cells of unnumbered paragraphs that follow each other in the text: a whole paragraph at
-    their boundary reads as the end of the first or the start of the second when it fits both
-    columns' widths (nothing else in text marks where a cell ends)."""
-    at = {id(ln): k for k, ln in enumerate(body)}
-    for row in rows:
-        unit = "".join(ln.text for ln in row.unit_lines)
-        for c in range(len(phases) - 1):
-            left, right = row.columns[c].lines, row.columns[c + 1].lines
-            if not left or not right or any(ln.label is not None for ln in left + right):
-                continue
-            for a, b in zip(left, left[1:] + [None]):
-                pass
-            firsts = {at[id(ln)] for ln in right}
-            ends = [k for k, ln in enumerate(left) if at[id(ln)] + 1 in firsts]
-            for k in ends:
-                a = left[k]
-                b_at = next(j for j, ln in enumerate(right) if at[id(ln)] == at[id(a)] + 1)
-                if not a.terminal:
-                    continue
-                # The last paragraph of the first cell here, moved down into the second.
-                paras = _paragraphs(left[:k + 1], widths[c])
-                if len(paras) > 1 or len(left) > k + 1:
-                    if _fits(paras[-1], widths[c + 1]):
-                        return (f"annex cells {unit} / {phases[c]} and {phases[c + 1]} at line {paras[-1][0].lineno}: "
-                                "a paragraph at their boundary reads in either cell; where one ends is not sure")
-                # The first paragraph of the second cell here, moved up into the first.
-                paras = _paragraphs(right[b_at:], widths[c + 1])
-                if len(paras) > 1 or b_at > 0:
-                    if _fits(paras[0], widths[c]) and paras[0][-1].terminal:
-                        return (f"annex cells {unit} / {phases[c]} and {phases[c + 1]} at line {paras[0][0].lineno}: "
-                                "a paragraph at their boundary reads in either cell; where one ends is not sure")
-    return None
 
 
 def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
