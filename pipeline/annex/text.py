@@ -743,6 +743,8 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
     costs = before[0]
     reached: list[int] = []
     starts = before[2]
+    # The relaxation (a cheaper way to reach line j: keep it, note j reached) is written out in
+    # each of the three places below rather than called: this is the rebuild's innermost loop.
     for i in starts[bisect_left(starts, tail_start):] if tail_start else starts:
         base = costs[i]
         # An empty block: the column has nothing on this page. Not after a forced break.
