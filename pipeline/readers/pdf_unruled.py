@@ -30,6 +30,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Callable
 
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -490,18 +491,32 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
     return cost
 
 
+def _owed(p: _Page, align: str, state: UnruledState | None) -> Callable[[float], int]:
+    """How many columns' text the page break cut, for a first row here ending at height b that
+    is read as a row of its own (then their text ends on a full line on the page before).
+
+    Top-aligned, the rest of a cut cell stands at the top of the page: a column whose first line
+    here stands lower starts a cell of its own, and its last line on the page before was full.
+    Centred, the rest is centred on what is left of the row, so it stands anywhere in the first
+    row: a column that goes on and has text there owes it, wherever it starts."""
+    going_on = [k for k, on in (state.runs_on.items() if state else ()) if on and p.by_col[k]]
+    if align == "top":
+        owed = sum(1 for k in going_on if p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
+        return lambda b: owed
+    return lambda b: sum(1 for k in going_on if p.band(k, p.cuts[0], b))
+
+
 def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
           ) -> list[tuple[float, list[tuple[int, str]]]]:
     """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
     n = len(p.cuts)
     # A row that went on below the previous page but whose rest no band here can be (the page
-    # starts with another unit's name): its last line was full, and ended there.
-    rest_possible = state is not None and any(
-        _band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) is not None for i in range(1, n))
-    # The text of a cell the page break cut goes on at the top of the page: a column whose first
-    # line here stands lower starts a cell of its own, and its last line on the page before was full.
-    owed = sum(1 for k, on in (state.runs_on.items() if rest_possible and state else ())
-               if on and p.by_col[k] and p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
+    # starts with another unit's name, or each column's items start again at 1 below a cell that
+    # reached 2): its last line was full, and ended there.
+    rests = [_band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) for i in range(1, n)] \
+        if state is not None else []
+    rest_possible = any(cost is not None and cost < BREAK for cost in rests)
+    owed = _owed(p, align, state) if rest_possible else lambda b: 0
     best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
     best[0] = [(0.0, [])]
     for i in range(1, n):
@@ -516,7 +531,7 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
                     continue
                 if j == 0 and kind != "rest" and state:
                     # a row goes on from the previous page but no rest of it is read here
-                    cost += BREAK * owed
+                    cost += BREAK * owed(p.cuts[i])
                 for c, path in best[j]:
                     found.append((c + cost, path + [(i, kind)]))
         found.sort(key=lambda t: t[0])
