@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.readers.pdf import read_pdf
-from pipeline.readers.pdf_unruled import (TLine, UnruledState, _drop_header, _find_columns, _header_rows, _place,
-                                          _prepare, _read_rows,
-                                          _segments, _side_by_side_in_column, _split, _still_over)
+from pipeline.readers.pdf_unruled import (TLine, UnruledState, UnsureTable, _drop_header, _find_columns, _header_rows,
+                                          _place, _prepare, _read_rows, _segments, _side_by_side_in_column, _split,
+                                          _still_over)
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -175,3 +175,19 @@ def test_a_full_last_line_does_not_hold_a_row_whose_items_start_again():
                          last_item={1: 2, 2: 2}, edges=[10.0, 120.0, 220.0, 290.0])
     p, path = _read_rows(lines, columns, state)
     assert [(round(p.cuts[end]), kind) for end, kind in path] == [(56, "row"), (round(p.cuts[-1]), "row")]
+
+
+def test_a_page_whose_best_reading_goes_against_its_numbering_is_refused_naming_the_row():
+    """A new row's cell starts at item 2 where the column's last item above, on the page before,
+    was 1: the best reading goes against the numbering, and the refusal names that row."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = (column_lines(["识。"], 30, 0)  # the rest of the row the page break cut
+             + column_lines(list("市人社局"), 0, 28)
+             + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 30, 28)
+             + column_lines(["2.一二三四五六七", "二三。", "3.一二三四五六七", "二三。"], 130, 28)
+             + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 230, 28))
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: True, 2: False, 3: False},
+                         last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
+    with pytest.raises(UnsureTable, match="goes against its numbering or paragraphs .the row 28 pt from the top"):
+        _read_rows(lines, columns, state)

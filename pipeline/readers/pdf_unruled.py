@@ -495,28 +495,42 @@ def _owed(p: _Page, align: str, state: UnruledState | None) -> Callable[[float],
     """How many columns' text the page break cut, for a first row here ending at height b that
     is read as a row of its own (then their text ends on a full line on the page before).
 
+    A row that went on below the previous page but whose rest no band here can be (the page
+    starts with another unit's name, or each column's items start again at 1 below a cell that
+    reached 2) owes nothing: its last line was full, and ended there.
+
     Top-aligned, the rest of a cut cell stands at the top of the page: a column whose first line
     here stands lower starts a cell of its own, and its last line on the page before was full.
     Centred, the rest is centred on what is left of the row, so it stands anywhere in the first
     row: a column that goes on and has text there owes it, wherever it starts."""
-    going_on = [k for k, on in (state.runs_on.items() if state else ()) if on and p.by_col[k]]
+    if state is None:
+        return lambda b: 0
+    n = len(p.cuts)
+    rests = (_band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) for i in range(1, n))
+    if not any(cost is not None and cost < BREAK for cost in rests):
+        return lambda b: 0
+    going_on = [k for k, on in state.runs_on.items() if on and p.by_col[k]]
     if align == "top":
         owed = sum(1 for k in going_on if p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
         return lambda b: owed
     return lambda b: sum(1 for k in going_on if p.band(k, p.cuts[0], b))
 
 
+def _row_cost(p: _Page, j: int, i: int, kind: str, align: str, state: UnruledState | None,
+              owed: Callable[[float], int]) -> float | None:
+    """The cost of the band between cuts j and i read as a row of this kind."""
+    cost = _band_cost(p, p.cuts[j], p.cuts[i], kind, align, state, i == len(p.cuts) - 1)
+    if cost is not None and j == 0 and kind != "rest" and state:
+        # a row goes on from the previous page but no rest of it is read here
+        cost += BREAK * owed(p.cuts[i])
+    return cost
+
+
 def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
           ) -> list[tuple[float, list[tuple[int, str]]]]:
     """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
     n = len(p.cuts)
-    # A row that went on below the previous page but whose rest no band here can be (the page
-    # starts with another unit's name, or each column's items start again at 1 below a cell that
-    # reached 2): its last line was full, and ended there.
-    rests = [_band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) for i in range(1, n)] \
-        if state is not None else []
-    rest_possible = any(cost is not None and cost < BREAK for cost in rests)
-    owed = _owed(p, align, state) if rest_possible else lambda b: 0
+    owed = _owed(p, align, state)
     best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
     best[0] = [(0.0, [])]
     for i in range(1, n):
@@ -526,12 +540,9 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
                 continue
             kinds = ["header"] if j == 0 and header else (["rest", "row"] if j == 0 and state else ["row"])
             for kind in kinds:
-                cost = _band_cost(p, p.cuts[j], p.cuts[i], kind, align, state, i == n - 1)
+                cost = _row_cost(p, j, i, kind, align, state, owed)
                 if cost is None:
                     continue
-                if j == 0 and kind != "rest" and state:
-                    # a row goes on from the previous page but no rest of it is read here
-                    cost += BREAK * owed(p.cuts[i])
                 for c, path in best[j]:
                     found.append((c + cost, path + [(i, kind)]))
         found.sort(key=lambda t: t[0])
@@ -745,10 +756,22 @@ def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | N
         raise UnsureTable("a table without ruling lines whose rows cannot be told apart")
     cost, align, path = readings[0]
     rival = next((r for r in readings[1:] if r[2] != path), None)
-    if cost >= BREAK or (rival is not None and rival[0] - cost < UNSURE):
-        raise UnsureTable("a table without ruling lines read two ways "
-                          f"(row cuts at {_where(p, path, rival[2] if rival else [])})")
+    if rival is not None and rival[0] - cost < UNSURE:
+        raise UnsureTable(f"a table without ruling lines read two ways (row cuts at {_where(p, path, rival[2])})")
+    if cost >= BREAK:
+        raise UnsureTable("a table without ruling lines whose best reading goes against its numbering or "
+                          f"paragraphs (the row {_against(p, path, align, state):.0f} pt from the top)")
     return p, path
+
+
+def _against(p: _Page, path: list[tuple[int, str]], align: str, state: UnruledState | None) -> float:
+    """The top of the costliest row of a reading: where it goes against the page's numbering or
+    paragraphs (or the page before's)."""
+    owed = _owed(p, align, state)
+    starts = [0] + [end for end, _ in path[:-1]]
+    costs = [(_row_cost(p, j, i, kind, align, state, owed) or 0.0, -p.cuts[j])
+             for j, (i, kind) in zip(starts, path)]
+    return -max(costs)[1]
 
 
 def _heading_only(p: _Page, path: list[tuple[int, str]]) -> list[int]:
