@@ -177,17 +177,36 @@ def test_a_full_last_line_does_not_hold_a_row_whose_items_start_again():
     assert [(round(p.cuts[end]), kind) for end, kind in path] == [(56, "row"), (round(p.cuts[-1]), "row")]
 
 
-def test_a_page_whose_best_reading_goes_against_its_numbering_is_refused_naming_the_row():
-    """A new row's cell starts at item 2 where the column's last item above, on the page before,
-    was 1: the best reading goes against the numbering, and the refusal names that row."""
+def numbered_rows(top: float) -> list[TLine]:
+    """A row starting at height `top`: a unit name, and cells whose items start at 1, 2 and 1."""
+    return (column_lines(list("市人社局"), 0, top)
+            + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 30, top)
+            + column_lines(["2.一二三四五六七", "二三。", "3.一二三四五六七", "二三。"], 130, top)
+            + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 230, top))
+
+
+def test_a_cell_starting_at_item_2_below_another_cells_item_1_is_no_cut_gone_against():
+    """The page starts with the rest of a row the page break cut, with nothing in the second
+    year's column; the next row's cell there starts at item 2 (an item dropped), and the column's
+    last item, on the page before, was 1. That cell's text ended there: a cell's lines follow each
+    other, so the numbering going on says nothing of the cut between them."""
     columns = [0.0, 30.0, 130.0, 230.0, 330.0]
-    lines = (column_lines(["识。"], 30, 0)  # the rest of the row the page break cut
-             + column_lines(list("市人社局"), 0, 28)
-             + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 30, 28)
-             + column_lines(["2.一二三四五六七", "二三。", "3.一二三四五六七", "二三。"], 130, 28)
-             + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 230, 28))
+    lines = column_lines(["识。"], 30, 0) + numbered_rows(28)  # the rest of the row the page break cut, a row
     assert all(_place(ln, columns) for ln in lines)
     state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: True, 2: False, 3: False},
                          last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
-    with pytest.raises(UnsureTable, match="goes against its numbering or paragraphs .the row 28 pt from the top"):
+    p, path = _read_rows(lines, columns, state)
+    assert [(round(p.cuts[end]), kind) for end, kind in path] == [(28, "rest"), (round(p.cuts[-1]), "row")]
+
+
+def test_a_page_whose_best_reading_goes_against_its_numbering_is_refused_naming_the_row():
+    """The page starts with a row of its own whose cell starts at item 2 right after the page before
+    ended the column at item 1 (so the cut there is gone against), and no rest of that row can be
+    read here: the best reading goes against the numbering, and the refusal names that row."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = numbered_rows(0)
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: False, 2: False, 3: False},
+                         last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
+    with pytest.raises(UnsureTable, match="goes against its numbering or paragraphs .the row 0 pt from the top"):
         _read_rows(lines, columns, state)

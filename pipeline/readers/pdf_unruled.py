@@ -438,13 +438,23 @@ def _residual(cells: list[list[TLine]], align: str) -> float:
     return sum(abs((c[0].top + c[-1].bottom) / 2 - (top + bottom) / 2) for c in cells)
 
 
-def _item_above(p: _Page, col: int, y: float, state: UnruledState | None) -> int:
-    """The last item number in a column above height y (on the page before when none is on
-    this page), 0 when there is none."""
-    above = [n for n in map(_item, p.band(col, 0.0, y)) if n is not None]
-    if above:
-        return above[-1]
-    return state.last_item.get(col, 0) if state is not None else 0
+def _item_above(p: _Page, col: int, y: float, first: TLine, state: UnruledState | None) -> int:
+    """The last item number of the column's text that a cut at height y parts from the cell
+    starting with line `first` (on the page before when the cell starts the page), 0 when there is
+    none. A cell's lines follow each other: text above with white between, or with a row of this
+    page between where the column is empty, is another cell's whatever the cut."""
+    above = p.band(col, 0.0, y)
+    if not above:
+        if state is None or y > p.cuts[0] + SAME_LINE * p.size:
+            return 0
+        return state.last_item.get(col, 0)
+    run = [first]
+    for ln in reversed(above):
+        if not _contiguous(p, [ln, run[0]]):
+            break
+        run.insert(0, ln)
+    numbers = [n for n in map(_item, run[:-1]) if n is not None]
+    return numbers[-1] if numbers else 0
 
 
 def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: UnruledState | None,
@@ -479,7 +489,7 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
         if kind == "row" and first is not None and first != 1:
             # A cell may start at another number than 1 (an item dropped from a list); the cut is
             # gone against only when the number goes on from the column's text above.
-            cost += BREAK if first == _item_above(p, k, a, state) + 1 else ODD_START
+            cost += BREAK if first == _item_above(p, k, a, c[0], state) + 1 else ODD_START
         if kind == "rest" and first is not None and state and k in state.last_item and first <= state.last_item[k]:
             cost += BREAK
         if any(y <= x for x, y in zip(numbers, numbers[1:])):
