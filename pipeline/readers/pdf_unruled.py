@@ -16,12 +16,15 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
   row's cells keep one alignment, by item numbers (they restart at 1 in each cell and rise within
   it) and by paragraphs (a line that runs to its column's edge goes on below it).
 - Page breaks: the last row of a page may be cut (its cells then start at its top); the first row
-  of the next page may be the rest of it, with no unit name or the rest of a cut unit name.
+  of the next page may be the rest of it, with no unit name or the rest of a cut unit name. A cell
+  whose last line was full goes on in that rest: at the top of the page when cells are top-aligned,
+  anywhere in it when they are centred (the rest is centred on what is left of the row).
 - A header row repeated at the top of a page is dropped here, where its layout is known, with
   a heading set vertically that overflows the repeated row over the text of the row below.
 
-A reading that a close alternative explains almost as well is refused (`UnsureTable`), naming
-the page: a wrong table is worse than none.
+A reading that a close alternative explains almost as well, or whose best reading itself goes
+against the numbering or a paragraph, is refused (`UnsureTable`), naming the page and the height:
+a wrong table is worse than none.
 """
 
 from __future__ import annotations
