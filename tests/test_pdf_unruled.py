@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.readers.pdf import read_pdf
-from pipeline.readers.pdf_unruled import (TLine, _drop_header, _find_columns, _header_rows, _place, _prepare,
-                                          _segments, _side_by_side_in_column, _split, _still_over)
+from pipeline.readers.pdf_unruled import (TLine, UnruledState, UnsureTable, _drop_header, _find_columns, _header_rows,
+                                          _place, _prepare, _read_rows, _segments, _side_by_side_in_column, _split,
+                                          _still_over)
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -132,3 +133,80 @@ def test_two_lines_side_by_side_in_one_column_are_a_column_not_found():
     assert _side_by_side_in_column(lines) == "一二三 | 四五"
     assert all(_place(ln, [0.0, 50.0, 90.0, 130.0]) for ln in lines)
     assert _side_by_side_in_column(lines) == ""
+
+
+# --------------------------------------------------------------------------- a row the page break cut
+
+def column_lines(texts: list[str], x0: float, top: float, pitch: float = 14.0) -> list[TLine]:
+    return [line(text, x0, top + k * pitch) for k, text in enumerate(texts)]
+
+
+def test_the_rest_of_a_centred_row_is_read_where_it_stands():
+    """Cells centred on their row: the rest of a row the page break cut is centred on what is left
+    of it, so the text owed by the previous page's full lines stands lower than the page's top.
+    The unit column holds the rest of a cut unit name, which is no name of its own."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = (column_lines(list("政府办"), 0, 35)  # 市 | 政府办, centred
+             + column_lines(["一二三四五六七八九", "一二三四五六七八九", "一二三四五六七八九", "一二三四五六七八九",
+                             "一二三四五六七八九", "一二三四五六七八九", "一二三四五六七八九", "一二三四五。"], 30, 0)
+             + column_lines(["一二三四五六七八九", "一二三四五六七八九", "一二三。"], 130, 35)
+             + column_lines(["作"], 230, 49))
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市", runs_on={1: False, 2: True, 3: True},
+                         edges=[10.0, 120.0, 220.0, 320.0])
+    p, path = _read_rows(lines, columns, state)
+    assert [kind for _, kind in path] == ["rest"]
+
+
+def test_a_full_last_line_does_not_hold_a_row_whose_items_start_again():
+    """The previous page's last row ended on a full line (a cell of one line that fills its column);
+    the page starts, top-aligned, with a unit name whose first character could end the cut one (团
+    both starts and ends names), but below it every column's items start again at 1 under cells
+    that reached 2: no rest can be read here, and the line ended its cell."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = (column_lines(list("团市委"), 0, 0) + column_lines(list("市残联"), 0, 56)
+             + column_lines(["1.一二三四五六七", "二三四五。", "2.一二三四五六七", "二三。"], 30, 0)
+             + column_lines(["1.一二三四五六七", "二三。"], 30, 56)
+             + column_lines(["1.一二三四五六七", "二三四五。"], 130, 0)
+             + column_lines(["1.一二三四五六七", "二三四五。"], 130, 56)
+             + column_lines(["做好总结工作"], 230, 0) + column_lines(["做好总结工作"], 230, 56))
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市教体局", runs_on={1: False, 2: False, 3: True},
+                         last_item={1: 2, 2: 2}, edges=[10.0, 120.0, 220.0, 290.0])
+    p, path = _read_rows(lines, columns, state)
+    assert [(round(p.cuts[end]), kind) for end, kind in path] == [(56, "row"), (round(p.cuts[-1]), "row")]
+
+
+def numbered_rows(top: float) -> list[TLine]:
+    """A row starting at height `top`: a unit name, and cells whose items start at 1, 2 and 1."""
+    return (column_lines(list("市人社局"), 0, top)
+            + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 30, top)
+            + column_lines(["2.一二三四五六七", "二三。", "3.一二三四五六七", "二三。"], 130, top)
+            + column_lines(["1.一二三四五六七", "二三。", "2.一二三四五六七", "二三。"], 230, top))
+
+
+def test_a_cell_starting_at_item_2_below_another_cells_item_1_is_no_cut_gone_against():
+    """The page starts with the rest of a row the page break cut, with nothing in the second
+    year's column; the next row's cell there starts at item 2 (an item dropped), and the column's
+    last item, on the page before, was 1. That cell's text ended there: a cell's lines follow each
+    other, so the numbering going on says nothing of the cut between them."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = column_lines(["识。"], 30, 0) + numbered_rows(28)  # the rest of the row the page break cut, a row
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: True, 2: False, 3: False},
+                         last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
+    p, path = _read_rows(lines, columns, state)
+    assert [(round(p.cuts[end]), kind) for end, kind in path] == [(28, "rest"), (round(p.cuts[-1]), "row")]
+
+
+def test_a_page_whose_best_reading_goes_against_its_numbering_is_refused_naming_the_row():
+    """The page starts with a row of its own whose cell starts at item 2 right after the page before
+    ended the column at item 1 (so the cut there is gone against), and no rest of that row can be
+    read here: the best reading goes against the numbering, and the refusal names that row."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = numbered_rows(0)
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: False, 2: False, 3: False},
+                         last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
+    with pytest.raises(UnsureTable, match="goes against its numbering or paragraphs .the row 0 pt from the top"):
+        _read_rows(lines, columns, state)

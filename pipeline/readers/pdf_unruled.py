@@ -16,12 +16,15 @@ Nothing on the page delimits the cells, so the reading rests on how a table is l
   row's cells keep one alignment, by item numbers (they restart at 1 in each cell and rise within
   it) and by paragraphs (a line that runs to its column's edge goes on below it).
 - Page breaks: the last row of a page may be cut (its cells then start at its top); the first row
-  of the next page may be the rest of it, with no unit name or the rest of a cut unit name.
+  of the next page may be the rest of it, with no unit name or the rest of a cut unit name. A cell
+  whose last line was full goes on in that rest: at the top of the page when cells are top-aligned,
+  anywhere in it when they are centred (the rest is centred on what is left of the row).
 - A header row repeated at the top of a page is dropped here, where its layout is known, with
   a heading set vertically that overflows the repeated row over the text of the row below.
 
-A reading that a close alternative explains almost as well is refused (`UnsureTable`), naming
-the page: a wrong table is worse than none.
+A reading that a close alternative explains almost as well, or whose best reading itself goes
+against the numbering or a paragraph, is refused (`UnsureTable`), naming the page and the height:
+a wrong table is worse than none.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Callable
 
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -437,13 +441,23 @@ def _residual(cells: list[list[TLine]], align: str) -> float:
     return sum(abs((c[0].top + c[-1].bottom) / 2 - (top + bottom) / 2) for c in cells)
 
 
-def _item_above(p: _Page, col: int, y: float, state: UnruledState | None) -> int:
-    """The last item number in a column above height y (on the page before when none is on
-    this page), 0 when there is none."""
-    above = [n for n in map(_item, p.band(col, 0.0, y)) if n is not None]
-    if above:
-        return above[-1]
-    return state.last_item.get(col, 0) if state is not None else 0
+def _item_above(p: _Page, col: int, y: float, first: TLine, state: UnruledState | None) -> int:
+    """The last item number of the column's text that a cut at height y parts from the cell
+    starting with line `first` (on the page before when the cell starts the page), 0 when there is
+    none. A cell's lines follow each other: text above with white between, or with a row of this
+    page between where the column is empty, is another cell's whatever the cut."""
+    above = p.band(col, 0.0, y)
+    if not above:
+        if state is None or y > p.cuts[0] + SAME_LINE * p.size:
+            return 0
+        return state.last_item.get(col, 0)
+    run = [first]
+    for ln in reversed(above):
+        if not _contiguous(p, [ln, run[0]]):
+            break
+        run.insert(0, ln)
+    numbers = [n for n in map(_item, run[:-1]) if n is not None]
+    return numbers[-1] if numbers else 0
 
 
 def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: UnruledState | None,
@@ -478,7 +492,7 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
         if kind == "row" and first is not None and first != 1:
             # A cell may start at another number than 1 (an item dropped from a list); the cut is
             # gone against only when the number goes on from the column's text above.
-            cost += BREAK if first == _item_above(p, k, a, state) + 1 else ODD_START
+            cost += BREAK if first == _item_above(p, k, a, c[0], state) + 1 else ODD_START
         if kind == "rest" and first is not None and state and k in state.last_item and first <= state.last_item[k]:
             cost += BREAK
         if any(y <= x for x, y in zip(numbers, numbers[1:])):
@@ -490,18 +504,46 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
     return cost
 
 
+def _owed(p: _Page, align: str, state: UnruledState | None) -> Callable[[float], int]:
+    """How many columns' text the page break cut, for a first row here ending at height b that
+    is read as a row of its own (then their text ends on a full line on the page before).
+
+    A row that went on below the previous page but whose rest no band here can be (the page
+    starts with another unit's name, or each column's items start again at 1 below a cell that
+    reached 2) owes nothing: its last line was full, and ended there.
+
+    Top-aligned, the rest of a cut cell stands at the top of the page: a column whose first line
+    here stands lower starts a cell of its own, and its last line on the page before was full.
+    Centred, the rest is centred on what is left of the row, so it stands anywhere in the first
+    row: a column that goes on and has text there owes it, wherever it starts."""
+    if state is None:
+        return lambda b: 0
+    n = len(p.cuts)
+    rests = (_band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) for i in range(1, n))
+    if not any(cost is not None and cost < BREAK for cost in rests):
+        return lambda b: 0
+    going_on = [k for k, on in state.runs_on.items() if on and p.by_col[k]]
+    if align == "top":
+        owed = sum(1 for k in going_on if p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
+        return lambda b: owed
+    return lambda b: sum(1 for k in going_on if p.band(k, p.cuts[0], b))
+
+
+def _row_cost(p: _Page, j: int, i: int, kind: str, align: str, state: UnruledState | None,
+              owed: Callable[[float], int]) -> float | None:
+    """The cost of the band between cuts j and i read as a row of this kind."""
+    cost = _band_cost(p, p.cuts[j], p.cuts[i], kind, align, state, i == len(p.cuts) - 1)
+    if cost is not None and j == 0 and kind != "rest" and state:
+        # a row goes on from the previous page but no rest of it is read here
+        cost += BREAK * owed(p.cuts[i])
+    return cost
+
+
 def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
           ) -> list[tuple[float, list[tuple[int, str]]]]:
     """Up to two best readings of the page: (cost, [(cut index, band kind)...])."""
     n = len(p.cuts)
-    # A row that went on below the previous page but whose rest no band here can be (the page
-    # starts with another unit's name): its last line was full, and ended there.
-    rest_possible = state is not None and any(
-        _band_cost(p, p.cuts[0], p.cuts[i], "rest", align, state, i == n - 1) is not None for i in range(1, n))
-    # The text of a cell the page break cut goes on at the top of the page: a column whose first
-    # line here stands lower starts a cell of its own, and its last line on the page before was full.
-    owed = sum(1 for k, on in (state.runs_on.items() if rest_possible and state else ())
-               if on and p.by_col[k] and p.by_col[k][0].top <= p.cuts[0] + SAME_LINE * p.size)
+    owed = _owed(p, align, state)
     best: list[list[tuple[float, list[tuple[int, str]]]]] = [[] for _ in range(n)]
     best[0] = [(0.0, [])]
     for i in range(1, n):
@@ -511,12 +553,9 @@ def _rows(p: _Page, align: str, state: UnruledState | None, header: bool
                 continue
             kinds = ["header"] if j == 0 and header else (["rest", "row"] if j == 0 and state else ["row"])
             for kind in kinds:
-                cost = _band_cost(p, p.cuts[j], p.cuts[i], kind, align, state, i == n - 1)
+                cost = _row_cost(p, j, i, kind, align, state, owed)
                 if cost is None:
                     continue
-                if j == 0 and kind != "rest" and state:
-                    # a row goes on from the previous page but no rest of it is read here
-                    cost += BREAK * owed
                 for c, path in best[j]:
                     found.append((c + cost, path + [(i, kind)]))
         found.sort(key=lambda t: t[0])
@@ -730,10 +769,22 @@ def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | N
         raise UnsureTable("a table without ruling lines whose rows cannot be told apart")
     cost, align, path = readings[0]
     rival = next((r for r in readings[1:] if r[2] != path), None)
-    if cost >= BREAK or (rival is not None and rival[0] - cost < UNSURE):
-        raise UnsureTable("a table without ruling lines read two ways "
-                          f"(row cuts at {_where(p, path, rival[2] if rival else [])})")
+    if rival is not None and rival[0] - cost < UNSURE:
+        raise UnsureTable(f"a table without ruling lines read two ways (row cuts at {_where(p, path, rival[2])})")
+    if cost >= BREAK:
+        raise UnsureTable("a table without ruling lines whose best reading goes against its numbering or "
+                          f"paragraphs (the row {_against(p, path, align, state):.0f} pt from the top)")
     return p, path
+
+
+def _against(p: _Page, path: list[tuple[int, str]], align: str, state: UnruledState | None) -> float:
+    """The top of the costliest row of a reading: where it goes against the page's numbering or
+    paragraphs (or the page before's)."""
+    owed = _owed(p, align, state)
+    starts = [0] + [end for end, _ in path[:-1]]
+    costs = [(_row_cost(p, j, i, kind, align, state, owed) or 0.0, -p.cuts[j])
+             for j, (i, kind) in zip(starts, path)]
+    return -max(costs)[1]
 
 
 def _heading_only(p: _Page, path: list[tuple[int, str]]) -> list[int]:
