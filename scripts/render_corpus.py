@@ -64,9 +64,13 @@ from pipeline.textnorm import normalize_key  # noqa: E402
 Item = tuple[str, str]  # (label as printed, '' when unnumbered; text)
 
 # Forms the pipeline reads: the Word document, three PDFs, and two text extractions of each PDF.
-PDF_FORMS = ("lo-ruled", "lo-unruled", "browser")
+# LibreOffice writes the ruled table twice: untagged (its default) and tagged, as Word's Save as PDF
+# does by default. The tagged PDF's text is the untagged one's, so text is extracted from three.
+EXTRACTED_FROM = ("lo-ruled", "lo-unruled", "browser")
+PDF_FORMS = ("lo-ruled", "lo-tagged", "lo-unruled", "browser")
 FORMS = ("docx",) + tuple(f"pdf-{p}" for p in PDF_FORMS) + tuple(
-    f"txt-{how}-{p}" for how in ("pdfium", "plumber") for p in PDF_FORMS)
+    f"txt-{how}-{p}" for how in ("pdfium", "plumber") for p in EXTRACTED_FROM)
+TAGGED_EXPORT = 'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}'
 
 # --------------------------------------------------------------------------- the drawn notice
 
@@ -558,14 +562,15 @@ def _chromium() -> str:
     return browser
 
 
-def libreoffice_to_pdf(docx_files: list[Path], out_dir: Path) -> None:
+def libreoffice_to_pdf(docx_files: list[Path], out_dir: Path, tagged: bool = False) -> None:
     """Every file in one soffice call (starting LibreOffice costs more than converting a notice),
     with a private profile so that a desktop LibreOffice does not interfere."""
     if not docx_files:
         return
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run([_soffice(), f"-env:UserInstallation=file://{profile}/profile", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, docx_files)],
+                        "--convert-to", TAGGED_EXPORT if tagged else "pdf", "--outdir", str(out_dir),
+                        *map(str, docx_files)],
                        check=True, capture_output=True, timeout=60 + 10 * len(docx_files))
 
 
@@ -630,22 +635,23 @@ def render(notices: list[Notice], work: Path, workers: int = 2) -> None:
         (source / f"{n.id}-unruled.docx").write_bytes(build_docx(n, ruled=False))
         (source / f"{n.id}.html").write_text(build_html(n), encoding="utf-8")
     started = time.monotonic()
-    # LibreOffice on one core (ruled and unruled, one call each), Chromium two-wide after it.
+    # LibreOffice (ruled, ruled tagged and unruled, one call each), Chromium two-wide after it.
     ruled = sorted((work / "docx").glob("*.docx"))
     unruled = sorted(source.glob("*-unruled.docx"))
     with ThreadPoolExecutor(2) as pool:
         jobs = [pool.submit(libreoffice_to_pdf, ruled, work / "pdf-lo-ruled"),
+                pool.submit(libreoffice_to_pdf, ruled, work / "pdf-lo-tagged", True),
                 pool.submit(libreoffice_to_pdf, unruled, source)]
         for job in jobs:
             job.result()
     for pdf in source.glob("*-unruled.pdf"):
         pdf.replace(work / "pdf-lo-unruled" / pdf.name.replace("-unruled", ""))
-    print(f"LibreOffice: {len(ruled) + len(unruled)} PDFs in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(f"LibreOffice: {2 * len(ruled) + len(unruled)} PDFs in {time.monotonic() - started:.0f} s", file=sys.stderr)
     started = time.monotonic()
     render_browser([(source / f"{n.id}.html", work / "pdf-browser" / f"{n.id}.pdf") for n in notices], workers)
     print(f"Chromium: {len(notices)} PDFs in {time.monotonic() - started:.0f} s", file=sys.stderr)
     jobs = [(work / f"pdf-{p}" / f"{n.id}.pdf", work / f"txt-{how}-{p}" / f"{n.id}.txt", how)
-            for n in notices for p in PDF_FORMS for how in ("pdfium", "plumber")]
+            for n in notices for p in EXTRACTED_FROM for how in ("pdfium", "plumber")]
     with ProcessPoolExecutor(workers, initializer=quiet_pdfminer) as pool:
         list(pool.map(_extract, jobs, chunksize=8))
 
@@ -881,7 +887,7 @@ def make_fixtures(out: Path, seed: int, workers: int, timeout: int) -> None:
             verdicts.setdefault(reading.id, {})[reading.form] = judge(notice.annex.truth(), reading)[0]
         # A fixture must read quickly in the test suite and stay small.
         usable = [n for n in candidates if not {"timeout", "crash"} & set(verdicts[n.id].values())
-                  and max(annex_pages(work / f"pdf-{p}" / f"{n.id}.pdf") for p in PDF_FORMS) <= MAX_ANNEX_PAGES]
+                  and max(annex_pages(work / f"pdf-{p}" / f"{n.id}.pdf") for p in EXTRACTED_FROM) <= MAX_ANNEX_PAGES]
         chosen = cover(usable, FIXTURE_COUNT)
         if out.exists():
             shutil.rmtree(out)
@@ -907,7 +913,7 @@ def make_fixtures(out: Path, seed: int, workers: int, timeout: int) -> None:
 def fixture_forms(k: int) -> list[str]:
     """The Word document and one PDF with its two text extractions: the producers take turns
     (LibreOffice ruled, unruled, Chromium), which keeps the folder small (a PDF embeds its font)."""
-    producer = PDF_FORMS[(k - 1) % len(PDF_FORMS)]
+    producer = EXTRACTED_FROM[(k - 1) % len(EXTRACTED_FROM)]
     return ["docx", f"pdf-{producer}", f"txt-pdfium-{producer}", f"txt-plumber-{producer}"]
 
 
