@@ -253,3 +253,62 @@ def tagged_tables(pdf: Any) -> list[TaggedTable]:
             if widest >= 3 and _places_known(table):
                 tables.append(table)
     return tables
+
+
+# --------------------------------------------------------------------------- repeated header drawn as artifact
+
+COPY_TOLERANCE = 1.0  # points: a repeated header keeps its columns, so its characters keep their x
+
+
+@dataclass
+class HeaderDrawing:
+    page: int  # where the header cells are read
+    glyphs: list[tuple[str, float, float]]  # (text, x0, top) of each character, in reading order
+    height: float  # the most the header and the space below it can take on a page
+
+
+def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
+    marks = [m for c in table.cells if c.header for p in c.paragraphs for m in p]
+    if not marks:
+        return None
+    first = min(page for page, _ in marks)
+    ids = {mcid for page, mcid in marks if page == first}
+    chars = [c for c in pdf.pages[first - 1].chars if c.get("mcid") in ids and c["text"].strip()]
+    if not chars:
+        return None
+    # With a line's worth of room for the padding between the header and the first row.
+    height = max(c["bottom"] for c in chars) - min(c["top"] for c in chars) + max(c["bottom"] - c["top"] for c in chars)
+    return HeaderDrawing(first, [(c["text"], c["x0"], c["top"]) for c in chars], height)
+
+
+def header_copy(page: Any, table: TaggedTable) -> list[dict]:
+    """Characters of the header that a producer repeats at the top of each page a table goes on to,
+    drawn as an artifact outside the structure (LibreOffice, Word): no text of the page.
+
+    The copy keeps the header's columns but not always its row heights (a heading set vertically
+    is clipped to the repeated row's height, rows are laid out again): each of its characters is
+    known by being one of the header's characters, at the same x, used once, in the band just
+    above the table's first row on this page that is no taller than the header itself. A
+    character there that is none of the header's is left alone, so the table's check of
+    characters that lie in none of its cells refuses the table rather than guess."""
+    if "header_drawing" not in table.__dict__:
+        table.__dict__["header_drawing"] = _header_drawing(page.pdf, table)
+    drawing: HeaderDrawing | None = table.__dict__["header_drawing"]
+    number = page.page_number
+    if drawing is None or number <= drawing.page:
+        return []
+    ids = {mcid for p, mcid in table.marks if p == number}
+    body = min((c["top"] for c in page.chars if c.get("mcid") in ids), default=None)
+    if body is None:
+        return []
+    # Outside any marked content with an id: an artifact, not text of the structure.
+    band = [c for c in page.chars if c.get("mcid") is None and c["text"].strip()
+            and body - drawing.height - COPY_TOLERANCE <= c["top"] < body]
+    unused = list(drawing.glyphs)
+    copy = []
+    for char in sorted(band, key=lambda c: (c["top"], c["x0"])):
+        glyph = next((g for g in unused if g[0] == char["text"] and abs(g[1] - char["x0"]) <= COPY_TOLERANCE), None)
+        if glyph is not None:
+            unused.remove(glyph)
+            copy.append(char)
+    return copy
