@@ -63,6 +63,7 @@ class TaggedCell:
     header: bool  # a TH
     paragraphs: list[list[Mark]]  # the marks of each paragraph, in reading order
     named: bool = False  # its column comes from the headers it names
+    rowspan: int = 1
 
 
 @dataclass
@@ -223,17 +224,19 @@ def _read_table(tree: _Tree, table: dict, page: int | None) -> TaggedTable:
                 first = min(page for paragraph in paragraphs for page, _ in paragraph)
                 out.repeats |= {m for paragraph in paragraphs for m in paragraph if m[0] != first}
                 paragraphs = [[m for m in paragraph if m[0] == first] for paragraph in paragraphs]
-            out.cells.append(TaggedCell(r, col, colspan, header, [pg for pg in paragraphs if pg], bool(named)))
+            out.cells.append(TaggedCell(r, col, colspan, header, [pg for pg in paragraphs if pg], bool(named), rowspan))
             col += colspan
     return out
 
 
 def _places_known(table: TaggedTable) -> bool:
-    """Every cell's column is certain: its row is complete, or it names its headers."""
+    """Every cell's column is certain: its row is complete (counting the cells above that span
+    rows down into it), or it names its headers."""
     width = max((c.col + c.colspan for c in table.cells), default=0)
     for r in {c.row for c in table.cells}:
         row = [c for c in table.cells if c.row == r]
-        if sum(c.colspan for c in row) < width and not all(c.named or c.header for c in row):
+        covered = {c.col + k for c in table.cells if c.row <= r < c.row + c.rowspan for k in range(c.colspan)}
+        if len(covered) < width and not all(c.named or c.header for c in row):
             return False
     return True
 
