@@ -92,6 +92,21 @@ def test_header_copy_is_used_once_per_character() -> None:
     assert len(header_copy(page, _table_on_two_pages())) == 1
 
 
+def test_clipped_header_character_drawn_where_the_first_row_starts_is_the_copys() -> None:
+    # A heading set vertically, clipped to the repeated row's height: its last character is still
+    # drawn, level with the first row's text.
+    page = SimpleNamespace(page_number=2, pdf=None, chars=[
+        _char("单", 72.0, 80.0), _char("位", 72.0, 100.0), _char("市", 120.0, 100.0, mcid=5)])
+    table = _table_on_two_pages()
+    table.__dict__["header_drawing"] = HeaderDrawing(1, [("单", 72.0, 140.0), ("位", 72.0, 160.0)], 29.0)
+    assert [c["text"] for c in header_copy(page, table)] == ["单", "位"]
+
+
+def test_no_copy_without_the_headers_first_character_above_the_table() -> None:
+    page = SimpleNamespace(page_number=2, pdf=None, chars=[_char("位", 81.0, 85.0), _char("市", 72.0, 100.0, mcid=5)])
+    assert header_copy(page, _table_on_two_pages()) == []
+
+
 def test_no_copy_on_the_headers_own_page() -> None:
     page = SimpleNamespace(page_number=1, pdf=None, chars=[_char("单", 72.0, 80.0), _char("市", 72.0, 100.0, mcid=0)])
     assert header_copy(page, _table_on_two_pages()) == []

@@ -267,7 +267,7 @@ COPY_TOLERANCE = 1.0  # points: a repeated header keeps its columns, so its char
 class HeaderDrawing:
     page: int  # where the header cells are read
     glyphs: list[tuple[str, float, float]]  # (text, x0, top) of each character, in reading order
-    height: float  # the most the header and the space below it can take on a page
+    height: float  # from its first character's top to its last one's bottom
 
 
 def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
@@ -279,8 +279,7 @@ def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
     chars = [c for c in pdf.pages[first - 1].chars if c.get("mcid") in ids and c["text"].strip()]
     if not chars:
         return None
-    # With a line's worth of room for the padding between the header and the first row.
-    height = max(c["bottom"] for c in chars) - min(c["top"] for c in chars) + max(c["bottom"] - c["top"] for c in chars)
+    height = max(c["bottom"] for c in chars) - min(c["top"] for c in chars)
     return HeaderDrawing(first, [(c["text"], c["x0"], c["top"]) for c in chars], height)
 
 
@@ -288,12 +287,15 @@ def header_copy(page: Any, table: TaggedTable) -> list[dict]:
     """Characters of the header that a producer repeats at the top of each page a table goes on to,
     drawn as an artifact outside the structure (LibreOffice, Word): no text of the page.
 
-    The copy keeps the header's columns but not always its row heights (a heading set vertically
-    is clipped to the repeated row's height, rows are laid out again): each of its characters is
-    known by being one of the header's characters, at the same x, used once, in the band just
-    above the table's first row on this page that is no taller than the header itself. A
-    character there that is none of the header's is left alone, so the table's check of
-    characters that lie in none of its cells refuses the table rather than guess."""
+    The copy keeps the header's columns but not always its row heights (rows are laid out again; a
+    heading set vertically is clipped to the repeated row's height), nor its distance to the first
+    row (a row cut by the page break may start its text lower down). It is found from the header's
+    first character, the top one at the left, which a clipped copy keeps, above the table's first
+    text on this page: from there down, as far as the header reaches on its own page (a clipped
+    character can still be drawn where the first row's text starts), each character that is one of
+    the header's at the same x, each of those used once, is the copy. A
+    character there that is none of the header's is left alone, so the table's check of characters
+    that lie in none of its cells refuses the table rather than guess."""
     if "header_drawing" not in table.__dict__:
         table.__dict__["header_drawing"] = _header_drawing(page.pdf, table)
     drawing: HeaderDrawing | None = table.__dict__["header_drawing"]
@@ -305,13 +307,22 @@ def header_copy(page: Any, table: TaggedTable) -> list[dict]:
     if body is None:
         return []
     # Outside any marked content with an id: an artifact, not text of the structure.
-    band = [c for c in page.chars if c.get("mcid") is None and c["text"].strip()
-            and body - drawing.height - COPY_TOLERANCE <= c["top"] < body]
-    unused = list(drawing.glyphs)
-    copy = []
-    for char in sorted(band, key=lambda c: (c["top"], c["x0"])):
-        glyph = next((g for g in unused if g[0] == char["text"] and abs(g[1] - char["x0"]) <= COPY_TOLERANCE), None)
-        if glyph is not None:
-            unused.remove(glyph)
-            copy.append(char)
-    return copy
+    artifacts = sorted((c for c in page.chars if c.get("mcid") is None and c["text"].strip()),
+                       key=lambda c: (c["top"], c["x0"]))
+    text, x0, _ = min(drawing.glyphs, key=lambda g: (g[2], g[1]))
+
+    def copy_from(anchor: dict) -> list[dict]:
+        unused = list(drawing.glyphs)
+        copy = []
+        for char in artifacts:
+            if not anchor["top"] - COPY_TOLERANCE <= char["top"] <= anchor["top"] + drawing.height + COPY_TOLERANCE:
+                continue
+            glyph = next((g for g in unused if g[0] == char["text"] and abs(g[1] - char["x0"]) <= COPY_TOLERANCE), None)
+            if glyph is not None:
+                unused.remove(glyph)
+                copy.append(char)
+        return copy
+
+    anchors = [c for c in artifacts if c["text"] == text and abs(c["x0"] - x0) <= COPY_TOLERANCE and c["top"] < body]
+    # The fullest copy; of equals, the one nearest the table.
+    return max((copy_from(a) for a in anchors), key=lambda copy: (len(copy), copy[0]["top"]), default=[])
