@@ -6,6 +6,8 @@ Table → TR → TH/TD elements, each cell's paragraphs (P), and for each of the
 ids (MCIDs) of its characters on each page. Read that way, a table needs no ruling lines, a row
 cut by a page break is still one row, a header the browser repeats on every page is still one
 header, and a paragraph ends where its P ends rather than where a line happens to stop short.
+A header that a producer repeats outside the structure, as an artifact (LibreOffice), is known
+as the header's copy by its drawing (see `header_copy`).
 
 pdfplumber's own structure reader keeps one page per element, and a cell's characters on the
 next page are then lost; the tree is therefore walked here with pdfminer's objects, keeping the
@@ -285,7 +287,7 @@ def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
 
 def header_copy(page: Any, table: TaggedTable) -> list[dict]:
     """Characters of the header that a producer repeats at the top of each page a table goes on to,
-    drawn as an artifact outside the structure (LibreOffice, Word): no text of the page.
+    drawn as an artifact outside the structure (LibreOffice): no text of the page.
 
     The copy keeps the header's columns but not always its row heights (rows are laid out again; a
     heading set vertically is clipped to the repeated row's height), nor its distance to the first
