@@ -35,7 +35,7 @@ from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline.errors import SourceError
-from pipeline.readers.pdf_tagged import TaggedTable, tagged_tables
+from pipeline.readers.pdf_tagged import TaggedTable, header_copy, tagged_tables
 from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
 from pipeline.records import CellRef, Line
 from pipeline.textnorm import NO_LINE_START, display_width, normalize_key
@@ -309,6 +309,9 @@ def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
     chars = [c for c in page.chars if c.get("mcid") in ours]
     if not any(c.get("mcid") in marks for c in chars):
         return None
+    copy = header_copy(page, table)  # the header drawn again outside the structure
+    chars += copy
+    copied = {id(c) for c in copy}
     rows: dict[int, list[CellText]] = {}
     for cell in table.cells:
         lines: list[tuple[str, bool]] = []
@@ -325,7 +328,7 @@ def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
     top, bottom = min(c["top"] for c in chars), max(c["bottom"] for c in chars)
     left, right = min(c["x0"] for c in chars), max(c["x1"] for c in chars)
     lost = "".join(c["text"] for c in page.chars if c["text"].strip() and c.get("mcid") not in ours
-                   and _inside(c, [(left, top, right, bottom)]))
+                   and id(c) not in copied and _inside(c, [(left, top, right, bottom)]))
     columns = list(range(1 + max(c.col + c.colspan for c in table.cells)))
     return PageTable(top, bottom, [float(x) for x in columns], [rows[r] for r in sorted(rows)], lost, index)
 

@@ -6,6 +6,8 @@ Table → TR → TH/TD elements, each cell's paragraphs (P), and for each of the
 ids (MCIDs) of its characters on each page. Read that way, a table needs no ruling lines, a row
 cut by a page break is still one row, a header the browser repeats on every page is still one
 header, and a paragraph ends where its P ends rather than where a line happens to stop short.
+A header that a producer repeats outside the structure, as an artifact (LibreOffice), is known
+as the header's copy by its drawing (see `header_copy`).
 
 pdfplumber's own structure reader keeps one page per element, and a cell's characters on the
 next page are then lost; the tree is therefore walked here with pdfminer's objects, keeping the
@@ -63,6 +65,7 @@ class TaggedCell:
     header: bool  # a TH
     paragraphs: list[list[Mark]]  # the marks of each paragraph, in reading order
     named: bool = False  # its column comes from the headers it names
+    rowspan: int = 1
 
 
 @dataclass
@@ -223,17 +226,19 @@ def _read_table(tree: _Tree, table: dict, page: int | None) -> TaggedTable:
                 first = min(page for paragraph in paragraphs for page, _ in paragraph)
                 out.repeats |= {m for paragraph in paragraphs for m in paragraph if m[0] != first}
                 paragraphs = [[m for m in paragraph if m[0] == first] for paragraph in paragraphs]
-            out.cells.append(TaggedCell(r, col, colspan, header, [pg for pg in paragraphs if pg], bool(named)))
+            out.cells.append(TaggedCell(r, col, colspan, header, [pg for pg in paragraphs if pg], bool(named), rowspan))
             col += colspan
     return out
 
 
 def _places_known(table: TaggedTable) -> bool:
-    """Every cell's column is certain: its row is complete, or it names its headers."""
+    """Every cell's column is certain: its row is complete (counting the cells above that span
+    rows down into it), or it names its headers."""
     width = max((c.col + c.colspan for c in table.cells), default=0)
     for r in {c.row for c in table.cells}:
         row = [c for c in table.cells if c.row == r]
-        if sum(c.colspan for c in row) < width and not all(c.named or c.header for c in row):
+        covered = {c.col + k for c in table.cells if c.row <= r < c.row + c.rowspan for k in range(c.colspan)}
+        if len(covered) < width and not all(c.named or c.header for c in row):
             return False
     return True
 
@@ -253,3 +258,73 @@ def tagged_tables(pdf: Any) -> list[TaggedTable]:
             if widest >= 3 and _places_known(table):
                 tables.append(table)
     return tables
+
+
+# --------------------------------------------------------------------------- repeated header drawn as artifact
+
+COPY_TOLERANCE = 1.0  # points: a repeated header keeps its columns, so its characters keep their x
+
+
+@dataclass
+class HeaderDrawing:
+    page: int  # where the header cells are read
+    glyphs: list[tuple[str, float, float]]  # (text, x0, top) of each character, in reading order
+    height: float  # from its first character's top to its last one's bottom
+
+
+def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
+    marks = [m for c in table.cells if c.header for p in c.paragraphs for m in p]
+    if not marks:
+        return None
+    first = min(page for page, _ in marks)
+    ids = {mcid for page, mcid in marks if page == first}
+    chars = [c for c in pdf.pages[first - 1].chars if c.get("mcid") in ids and c["text"].strip()]
+    if not chars:
+        return None
+    height = max(c["bottom"] for c in chars) - min(c["top"] for c in chars)
+    return HeaderDrawing(first, [(c["text"], c["x0"], c["top"]) for c in chars], height)
+
+
+def header_copy(page: Any, table: TaggedTable) -> list[dict]:
+    """Characters of the header that a producer repeats at the top of each page a table goes on to,
+    drawn as an artifact outside the structure (LibreOffice): no text of the page.
+
+    The copy keeps the header's columns but not always its row heights (rows are laid out again; a
+    heading set vertically is clipped to the repeated row's height), nor its distance to the first
+    row (a row cut by the page break may start its text lower down). It is found from the header's
+    first character, the top one at the left, which a clipped copy keeps, above the table's first
+    text on this page: from there down, as far as the header reaches on its own page (a clipped
+    character can still be drawn where the first row's text starts), each character that is one of
+    the header's at the same x, each of those used once, is the copy. A
+    character there that is none of the header's is left alone, so the table's check of characters
+    that lie in none of its cells refuses the table rather than guess."""
+    if "header_drawing" not in table.__dict__:
+        table.__dict__["header_drawing"] = _header_drawing(page.pdf, table)
+    drawing: HeaderDrawing | None = table.__dict__["header_drawing"]
+    number = page.page_number
+    if drawing is None or number <= drawing.page:
+        return []
+    ids = {mcid for p, mcid in table.marks if p == number}
+    body = min((c["top"] for c in page.chars if c.get("mcid") in ids), default=None)
+    if body is None:
+        return []
+    # Outside any marked content with an id: an artifact, not text of the structure.
+    artifacts = sorted((c for c in page.chars if c.get("mcid") is None and c["text"].strip()),
+                       key=lambda c: (c["top"], c["x0"]))
+    text, x0, _ = min(drawing.glyphs, key=lambda g: (g[2], g[1]))
+
+    def copy_from(anchor: dict) -> list[dict]:
+        unused = list(drawing.glyphs)
+        copy = []
+        for char in artifacts:
+            if not anchor["top"] - COPY_TOLERANCE <= char["top"] <= anchor["top"] + drawing.height + COPY_TOLERANCE:
+                continue
+            glyph = next((g for g in unused if g[0] == char["text"] and abs(g[1] - char["x0"]) <= COPY_TOLERANCE), None)
+            if glyph is not None:
+                unused.remove(glyph)
+                copy.append(char)
+        return copy
+
+    anchors = [c for c in artifacts if c["text"] == text and abs(c["x0"] - x0) <= COPY_TOLERANCE and c["top"] < body]
+    # The fullest copy; of equals, the one nearest the table.
+    return max((copy_from(a) for a in anchors), key=lambda copy: (len(copy), copy[0]["top"]), default=[])
