@@ -161,6 +161,7 @@ class PublishedAnnex:
 
 
 def published_annex(path: Path, root: Path) -> PublishedAnnex:
+    """What corpus mode publishes of one file's annex when the file is the whole corpus."""
     result = process_file(path, root)
     if result.error:
         return PublishedAnnex([], result.error, result.trace)
