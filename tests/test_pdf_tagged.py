@@ -71,7 +71,7 @@ def _char(text: str, x0: float, top: float, mcid: int | None = None) -> dict:
 
 def _table_on_two_pages() -> TaggedTable:
     table = TaggedTable([TaggedCell(0, 0, 1, True, [[(1, 0)]]), TaggedCell(1, 0, 1, False, [[(2, 5)]])])
-    table.__dict__["header_drawing"] = HeaderDrawing(1, [("单", 72.0, 140.0), ("位", 81.0, 140.0)], 20.0)
+    table.header_drawing = HeaderDrawing(1, [("单", 72.0, 140.0), ("位", 81.0, 140.0)], 20.0)
     return table
 
 
@@ -98,7 +98,7 @@ def test_clipped_header_character_drawn_where_the_first_row_starts_is_the_copys(
     page = SimpleNamespace(page_number=2, pdf=None, chars=[
         _char("单", 72.0, 80.0), _char("位", 72.0, 100.0), _char("市", 120.0, 100.0, mcid=5)])
     table = _table_on_two_pages()
-    table.__dict__["header_drawing"] = HeaderDrawing(1, [("单", 72.0, 140.0), ("位", 72.0, 160.0)], 29.0)
+    table.header_drawing = HeaderDrawing(1, [("单", 72.0, 140.0), ("位", 72.0, 160.0)], 29.0)
     assert [c["text"] for c in header_copy(page, table)] == ["单", "位"]
 
 

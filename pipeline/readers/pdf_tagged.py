@@ -69,9 +69,18 @@ class TaggedCell:
 
 
 @dataclass
+class HeaderDrawing:
+    page: int  # where the header cells are read
+    glyphs: list[tuple[str, float, float]]  # (text, x0, top) of each character, in reading order
+    height: float  # from its first character's top to its last one's bottom
+
+
+@dataclass
 class TaggedTable:
     cells: list[TaggedCell] = field(default_factory=list)
     repeats: set[Mark] = field(default_factory=set)  # copies of the header on later pages
+    # How its header is drawn, to know a copy the producer repeats outside the structure (see header_copy).
+    header_drawing: HeaderDrawing | None = None
 
     # Asked for on every page of the document; a table is complete once it is read.
     @cached_property
@@ -256,6 +265,7 @@ def tagged_tables(pdf: Any) -> list[TaggedTable]:
             widest = max((sum(c.colspan for c in table.cells if c.row == r) for r in {c.row for c in table.cells}),
                          default=0)
             if widest >= 3 and _places_known(table):
+                table.header_drawing = _header_drawing(pdf, table)
                 tables.append(table)
     return tables
 
@@ -263,13 +273,6 @@ def tagged_tables(pdf: Any) -> list[TaggedTable]:
 # --------------------------------------------------------------------------- repeated header drawn as artifact
 
 COPY_TOLERANCE = 1.0  # points: a repeated header keeps its columns, so its characters keep their x
-
-
-@dataclass
-class HeaderDrawing:
-    page: int  # where the header cells are read
-    glyphs: list[tuple[str, float, float]]  # (text, x0, top) of each character, in reading order
-    height: float  # from its first character's top to its last one's bottom
 
 
 def _header_drawing(pdf: Any, table: TaggedTable) -> HeaderDrawing | None:
@@ -298,9 +301,7 @@ def header_copy(page: Any, table: TaggedTable) -> list[dict]:
     the header's at the same x, each of those used once, is the copy. A
     character there that is none of the header's is left alone, so the table's check of characters
     that lie in none of its cells refuses the table rather than guess."""
-    if "header_drawing" not in table.__dict__:
-        table.__dict__["header_drawing"] = _header_drawing(page.pdf, table)
-    drawing: HeaderDrawing | None = table.__dict__["header_drawing"]
+    drawing = table.header_drawing
     number = page.page_number
     if drawing is None or number <= drawing.page:
         return []
