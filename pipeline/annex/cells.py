@@ -89,8 +89,10 @@ def _ending(line: Line) -> str:
     return _ENDINGS.get(text[-1:], "none")
 
 
-def _unsure_breaks(body: list[list[GridCell]]) -> list[tuple[GridCell, Line]]:
-    """The lines of unnumbered cells where a paragraph may end although the reader went on.
+def _unsure_breaks(cells: list[tuple[str, str, list[list[Line]]]], printed: set[str]) -> list[tuple[str, str, Line]]:
+    """(unit, phase, line) of the lines of unnumbered cells where a paragraph may end although the
+    reader went on; `cells` are the unnumbered cells as (unit, phase, paragraphs), `printed` the
+    keys of every measure of the table.
 
     Where a PDF carries no paragraphs, a line that fills its column was read as wrapped. It may
     as well end a paragraph that happens to end at the edge, and in a cell of unnumbered
@@ -100,21 +102,11 @@ def _unsure_breaks(body: list[list[GridCell]]) -> list[tuple[GridCell, Line]]:
     paragraph following it; or when the paragraph up to that line reads, on the key, as a whole
     measure printed elsewhere in the table (a set phrase such as 做好总结、宣传等工作 that ends
     without a mark, repeated from cell to cell)."""
-    cells = [c for row in body for c in row if c.ref.col > 0]
-    unnumbered = [c for c in cells if not any(LABEL.match(ln.text.strip()) for ln in c.lines)]
-    seen = {_ending(a) for c in unnumbered for a in c.lines[:-1] if a.wrap_judged and not a.wrapped}
-    printed = {_key(lines) for c in cells for _, lines in _measures(c)}
-    unsure = []
-    for cell in unnumbered:
-        for _, lines in _measures(cell):
-            unsure += [(cell, a) for k, a in enumerate(lines[:-1]) if a.wrap_judged and a.wrapped
-                       and (_ending(a) in seen or _key(lines[:k + 1]) in printed)]
-    return unsure
-
-
-def _key(lines: list[Line]) -> str:
-    """A paragraph on the key, its item number left out."""
-    return normalize_key(LABEL.sub("", join_lines([ln.text for ln in lines]).strip(), count=1))
+    # In an unnumbered cell a paragraph ends only where a line was read as not wrapped.
+    seen = {_ending(lines[-1]) for _, _, paragraphs in cells for lines in paragraphs[:-1] if lines[-1].wrap_judged}
+    return [(unit, phase, line) for unit, phase, paragraphs in cells for lines in paragraphs
+            for k, line in enumerate(lines[:-1]) if line.wrap_judged and line.wrapped
+            and (_ending(line) in seen or normalize_key(join_lines([ln.text for ln in lines[:k + 1]])) in printed)]
 
 
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
@@ -131,6 +123,7 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
 
     measures: list[AnnexMeasure] = []
     issues: list[QualityIssue] = []
+    unnumbered: list[tuple[str, str, list[list[Line]]]] = []  # (unit, phase, paragraphs) of cells without item numbers
     unit, order, seq_in = "", 0, defaultdict(int)
     last_label: dict[int, int] = {}
     for row in body:
@@ -149,7 +142,10 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
                 issues.append(QualityIssue("cells_merged", f"one cell spans {cell.ref.colspan} columns; "
                                            f"its measures are given to {phase}", cell.lines[0].lineno,
                                            cell.lines[-1].lineno, unit, phase, cell.text))
-            for label, item in _measures(cell):
+            items = _measures(cell)
+            if not any(LABEL.match(ln.text.strip()) for ln in cell.lines):
+                unnumbered.append((unit, phase, [item for _, item in items]))
+            for label, item in items:
                 seq_in[p] += 1
                 text = join_lines([ln.text for ln in item])
                 m = LABEL.match(text)
@@ -162,23 +158,9 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
                         issues.append(QualityIssue("numbering_gap", f"item {label} follows item {last_label[p]} "
                                                    "as printed", item[0].lineno, item[-1].lineno, unit, phase, text))
                     last_label[p] = number
-    unit_of = _row_units(body)
-    for cell, line in _unsure_breaks(body):
-        phase = phases[cell.ref.col - 1]
-        issues.append(QualityIssue("paragraph_end_unsure", f"a line of {unit_of[cell.ref.row]} under {phase} fills its "
+    for cell_unit, phase, line in _unsure_breaks(unnumbered, {normalize_key(m.text) for m in measures}):
+        issues.append(QualityIssue("paragraph_end_unsure", f"a line of {cell_unit} under {phase} fills its "
                                    f"column (page {line.page}): whether its paragraph ends there, which would start "
                                    "another measure, the file does not show; read as going on", line.lineno,
-                                   line.lineno, unit_of[cell.ref.row], phase, line.text))
+                                   line.lineno, cell_unit, phase, line.text))
     return AnnexTable(phases, measures, issues)
-
-
-def _row_units(body: list[list[GridCell]]) -> dict[int, str]:
-    """The unit of each body row: its first cell, or the unit above for a row that continues it."""
-    units: dict[int, str] = {}
-    unit = ""
-    for row in body:
-        cell = _unit_cell(row)
-        if cell is not None and cell.text.strip():
-            unit = cell.text.strip()
-        units[row[0].ref.row] = unit
-    return units
