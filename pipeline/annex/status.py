@@ -68,13 +68,19 @@ class AnnexRead:
     method: str | None = None
     missing_parts: tuple[str, ...] | None = ()  # None: some part is missing, which one is not known
     detail: str | None = None
-    consequence: str = ""  # what a run does about it, as its problem line says (not published)
     doubtful_parts: tuple[str, ...] = ()  # of missing_parts, the cells read whole but not for certain
 
     @property
     def only_in_doubt(self) -> bool:
         """Partial only because the file does not show where some measures end."""
         return self.status == "partial" and bool(self.doubtful_parts) and self.missing_parts == self.doubtful_parts
+
+    @property
+    def consequence(self) -> str:
+        """What a run does about a missing or partial annex, as its problem line says."""
+        if self.status == "missing":
+            return "annex not read"
+        return "cells in doubt not compared" if self.only_in_doubt else "missing part not compared"
 
     def row(self) -> dict[str, Any]:
         parts = PART_SEPARATOR.join(self.missing_parts) if self.missing_parts else None
@@ -102,8 +108,9 @@ def absent(doc: Document) -> AnnexRead:
     assert said is not None
     error = SourceError(doc.source.name, f"{doc.kind} at line {said.lineno} ({said.text.strip()}) refers to an annex "
                                          f"but no annex table follows")
-    report_problem(error, "annex not read")
-    return AnnexRead(doc.doc_id, "missing", doc.source.name, detail=str(error), consequence="annex not read")
+    read = AnnexRead(doc.doc_id, "missing", doc.source.name, detail=str(error))
+    report_problem(error, read.consequence)
+    return read
 
 
 def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[tuple[str | None, str | None]],
@@ -132,7 +139,7 @@ def read_fully(doc: Document, method: str, measures: int, unplaced_parts: list[t
                    f"its column where a paragraph may end ({PART_SEPARATOR.join(cells)}); put the DOCX or a tagged "
                    "PDF in the raw folder to read them for certain")
     error = SourceError(doc.source.name, f"{doc.kind}: " + "; ".join(why))
-    consequence = "missing part not compared" if unplaced_parts or unplaced_chars else "cells in doubt not compared"
-    report_problem(error, consequence)
-    return AnnexRead(doc.doc_id, "partial", doc.source.name, measures, method,
-                     parts if known else None, str(error), consequence, doubtful)
+    read = AnnexRead(doc.doc_id, "partial", doc.source.name, measures, method, parts if known else None, str(error),
+                     doubtful)
+    report_problem(error, read.consequence)
+    return read
