@@ -178,6 +178,9 @@ def test_a_justified_line_reads_as_wrapped():
     (["单位 重点任务 年度推进举措", "2022 2023-2029 2030"], ["重点任务", "2022", "2023-2029", "2030"]),
     (["责", "任", "单", "位", "主要任务 2024 年 2025—2027 年 2028 年"], ["主要任务", "2024年", "2025—2027年", "2028年"]),
     (["牵头单", "位", "重点任务", "年度推进举措", "2022 2023-2029 2030"], ["重点任务", "2022", "2023-2029", "2030"]),
+    # A sub-heading wrapped in its narrow cell, the sub-headings over three lines.
+    (["责任", "单位 主要任务", "年度推进举措", "2024 2025—", "2029", "2030 2031"],
+     ["主要任务", "2024", "2025—2029", "2030", "2031"]),
 ])
 def test_header_cells_sharing_lines_and_other_labels(header, phases):
     from pipeline.annex.text import _parse_header, _prepare

@@ -55,6 +55,8 @@ FULL_SLACK = 1.5
 PAGE_HEIGHT_COST = 0.01
 PAGE_MISMATCH_COST = 0.05
 TIE_BREAK = 0.001
+FLUSH_END_COST = 0.5
+FLUSH_ITEM_COST = 2.0
 FOOTER_DEPTH = 4  # lines above a page number that can belong to its footer
 ONE_LINE_UNIT_LIMIT = 8  # a unit column that fits a whole name: names wrap past this many
 HEADER_DEPTH = 2  # lines after a page number that can be the next page's running head
@@ -185,11 +187,14 @@ def _is_page_number(line: TextLine) -> bool:
     return line.is_page_number
 
 
-def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine], list[QualityIssue]]:
+def _remove_footers(lines: list[TextLine], widest: float,
+                    header: str = "") -> tuple[list[TextLine], list[QualityIssue]]:
     """Drop page-number lines and the footer lines just above them; the next line opens a page.
 
     A footer line is wider than any column, has no Chinese text, or names an office above several
-    page numbers; a running head repeats just after several page numbers.
+    page numbers; a running head repeats just after several page numbers, unless it opens the
+    column headings (`header`) that the table repeats on every page: those are removed whole, by
+    `_remove_repeated_headers`.
     """
     above: dict[str, int] = {}
     below: dict[str, int] = {}
@@ -212,7 +217,8 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
 
     def is_header_line(ln: TextLine) -> bool:
         # A running head (an office name at the top of every page) opens the page after a page number.
-        return below.get(ln.text, 0) > 1 and not LABEL.match(ln.text)
+        return (below.get(ln.text, 0) > 1 and not LABEL.match(ln.text)
+                and not (header and header.startswith(normalize_key(ln.text))))
 
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
@@ -230,8 +236,6 @@ def _remove_footers(lines: list[TextLine], widest: float) -> tuple[list[TextLine
         window = keep[-FOOTER_DEPTH:]
         marks = [k for k, prev in enumerate(window) if is_footer_line(prev)]
         start = len(window) - len(list(itertools.takewhile(is_footer_line, reversed(window))))
-        if marks:
-            start = min(start, marks[0])
         block = window[start:] + [ln] + heads
         del keep[len(keep) - (len(window) - start):]
         issues.append(QualityIssue("footer_removed", "page footer removed from inside the table",
@@ -281,17 +285,18 @@ def _header_start(lines: list[TextLine]) -> int:
 
 def _remove_repeated_headers(lines: list[TextLine], header: str) -> tuple[list[TextLine], list[QualityIssue]]:
     """Drop the column headings that a table repeats at the top of every page: the lines that
-    open a page and read, together, exactly as the headings under the title did (with the running
-    head above them, when a single page break left it unrecognised)."""
+    read, together, exactly as the headings under the title did (with the running head above
+    them, when a single page break left it unrecognised). Text copied without page furniture does
+    not show where a page starts: the headings do, wherever they are."""
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
     i = 0
     while i < len(lines):
         j, read = i, ""
-        if lines[i].page_start and header:
+        if header:
             # A running head (the issuing office's name) can open the page above the headings.
-            while j < i + HEADER_DEPTH and j < len(lines) and OFFICE_NAME.search(lines[j].text) \
-                    and not header.startswith(normalize_key(lines[j].text)):
+            while lines[i].page_start and j < i + HEADER_DEPTH and j < len(lines) \
+                    and OFFICE_NAME.search(lines[j].text) and not header.startswith(normalize_key(lines[j].text)):
                 j += 1
             while j < len(lines) and len(read) < len(header) and header.startswith(read + normalize_key(lines[j].text)):
                 read += normalize_key(lines[j].text)
@@ -326,14 +331,35 @@ def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
     for _ in range(label):  # the unit column's heading is no phase
         groups = [g for g in groups if g]
         groups[0] = groups[0][1:]
-    groups = [g for g in groups if g]
-    if len(groups) >= 2 and len(groups[-1]) >= 2 and (len(groups) >= 3 or len(groups[-2]) >= 2):
-        groups[-2] = groups[-2][:-1]  # the spanning heading
-    phases = [t for g in groups for t in g]
+    groups = _join_wrapped_headings([g for g in groups if g])
+    flat = [t for g in groups for t in g]
+    dated = [bool(re.search(r"\d", t)) for t in flat]
+    if len(flat) >= 3 and not dated[1] and all(dated[2:]):
+        # Phases of a yearly plan carry their years: an undated heading before them spans them.
+        phases = flat[:1] + flat[2:]
+    else:
+        if len(groups) >= 2 and len(groups[-1]) >= 2 and (len(groups) >= 3 or len(groups[-2]) >= 2):
+            groups[-2] = groups[-2][:-1]  # the spanning heading
+        phases = [t for g in groups for t in g]
     if len(phases) < 2 or i >= len(lines):
         line = lines[min(i, len(lines) - 1)].lineno if lines else 0
         raise SourceError(source, f"annex table header not recognised near line {line}")
     return phases, i
+
+
+RANGE_JOINER = "—–-－~～至到"
+
+
+def _join_wrapped_headings(groups: list[list[str]]) -> list[list[str]]:
+    """A heading wrapped in its narrow cell (2025— | 2029) is one heading: a range is not cut."""
+    out: list[list[str]] = []
+    for group in groups:
+        group = list(group)
+        if out and (out[-1][-1][-1] in RANGE_JOINER or group[0][0] in RANGE_JOINER):
+            out[-1][-1] += group.pop(0)
+        if group:
+            out.append(group)
+    return out
 
 
 # --------------------------------------------------------------------------- merged lines
@@ -589,14 +615,15 @@ class _LineFeatures:
                              forced, tail_start)
 
 
-def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tuple[int, float, bool], ...]:
-    """(end, cost, ends open) for every block lines[start:end] read as the next lines of one column.
+def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tuple[int, float, float], ...]:
+    """(end, cost, flush cost) for every block lines[start:end] read as the next lines of one column.
 
     Stops at the first end that cannot be part of the column. The cost says how unusual the
-    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs. The last says
-    whether the block ends mid-paragraph at the column's edge.
+    reading is: short lines inside a paragraph, numbers that skip, cut paragraphs. The last is
+    what it costs more when the block ends at the column's edge without a full stop (zero when it
+    does not) and yet not at the page's foot (see `_cut_layer`).
     """
-    out: list[tuple[int, float, bool]] = []
+    out: list[tuple[int, float, float]] = []
     labels, terminal = f.labels, f.terminal
     if state.open and labels[start] is not None:
         return ()  # a cut paragraph continues with text, not with a new item
@@ -639,7 +666,11 @@ def _block_costs(f: _LineFeatures, start: int, state: ColumnState) -> tuple[tupl
         elif k == start or labels[k - 1] is not None or last_label is None:
             unnumbered_before = unnumbered_before or last_label is None
         # A cut paragraph is what a page break does, not the usual end of a block.
-        out.append((k + 1, cost + (0.25 if f.ends_open[k] else 0.0), f.ends_open[k]))
+        # Above the page's foot, a block that fills its last line was not cut: its paragraph ends
+        # flush with the column without a full stop. A set phrase does (做好总结、宣传等工作), an
+        # item rarely.
+        flush = (FLUSH_ITEM_COST if last_label is not None else FLUSH_END_COST) if f.ends_open[k] else 0.0
+        out.append((k + 1, cost + (0.25 if f.ends_open[k] else 0.0), flush))
         if f.forced_break[k]:
             break  # the next piece of a merged line belongs to the next column
     return tuple(out)
@@ -658,7 +689,7 @@ def _state_key(state: ColumnState) -> StateKey:
             bool(state.lines) and state.lines[-1].terminal)
 
 
-def _block_table(segment: Segment, width: float, key: StateKey) -> list[tuple[tuple[int, float, bool], ...] | None]:
+def _block_table(segment: Segment, width: float, key: StateKey) -> list[tuple[tuple[int, float, float], ...] | None]:
     """The blocks of a column of this width and state from each line of the segment, filled in
     as the cut asks for them (see `_block_costs`)."""
     table = segment.blocks.get((width, key))
@@ -776,12 +807,10 @@ def _cut_layer(segment: Segment, before: _Layer, width: float, state: ColumnStat
             continue
         # No block taller than the page; one cut mid-paragraph ends at the page's foot.
         foot = i + height
-        for j, cost, ends_open in blocks:
+        for j, cost, flush in blocks:
             if j > foot:
                 break
-            if ends_open and j != foot:
-                continue
-            total = base + cost
+            total = base + cost + (flush if j != foot else 0.0)
             if total < best[j]:
                 if back[j] < 0:
                     reached.append(j)
@@ -835,8 +864,10 @@ def _page_ending_sooner(options: list[tuple[float, list[list[TextLine]]]]) -> li
     return [(c + PAGE_HEIGHT_COST * max(len(b) for b in blocks), blocks) for c, blocks in options]
 
 
-def _next_state(state: ColumnState, block: list[TextLine], width: float, tallest: int) -> ColumnState:
-    """The column's state once `block` (perhaps empty) is added; `tallest`: the segment's height.
+def _next_state(state: ColumnState, block: list[TextLine], width: float, tallest: int,
+                final: bool = False) -> ColumnState:
+    """The column's state once `block` (perhaps empty) is added; `tallest`: the segment's height;
+    `final`: the segment ends its row.
 
     States are never changed once made: a reading kept in the beam shares the states of the
     columns that the last segment left as they were, and the lines of the ones it did not."""
@@ -845,8 +876,12 @@ def _next_state(state: ColumnState, block: list[TextLine], width: float, tallest
             return state
         return ColumnState(state.lines, state.open, state.last_label, False)
     labels = [ln.label for ln in block if ln.label is not None]
-    return ColumnState(state.lines + block, _ends_open(block[-1], width), labels[-1] if labels else state.last_label,
-                       len(block) == tallest)
+    reached_bottom = len(block) == tallest
+    # Where the row goes on, only a block that reaches the page's foot can have been cut by the
+    # break. Where it ends, a cell that fills its last line without a full stop may be cut off
+    # (the copy may stop mid-row): `_check_complete` asks.
+    return ColumnState(state.lines + block, (reached_bottom or final) and _ends_open(block[-1], width),
+                       labels[-1] if labels else state.last_label, reached_bottom)
 
 
 @dataclass
@@ -882,7 +917,7 @@ def _decode(segments: list[Segment], widths: list[float],
             for cost, states, seg_heights in beams:
                 for option_cost, blocks in _cut_options(segments[s], widths, states, final, forced.get(s)):
                     tallest = max([len(b) for b in blocks] + [len(segments[s].unit_lines)])
-                    new_states = [_next_state(state, block, width, tallest)
+                    new_states = [_next_state(state, block, width, tallest, final)
                                   for state, block, width in zip(states, blocks, widths)]
                     extra = sum(1.0 for st in new_states if st.open) if final else 0.0
                     grown.append((cost + option_cost + extra, new_states, seg_heights + [tallest]))
@@ -1113,8 +1148,8 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     histogram = _width_histogram(column_lines, unit_limit)
     candidates = _width_candidates(column_lines, unit_limit, histogram) or [max(ln.width for ln in column_lines)]
     widest = max(candidates)
-    body, issues = _remove_footers(body, widest)
     header = normalize_key("".join(ln.text for ln in prepared[_header_start(prepared):body_at]))
+    body, issues = _remove_footers(body, widest, header)
     body, repeated = _remove_repeated_headers(body, header)
     issues += repeated
     loose = _loose_width_candidates(column_lines, unit_limit, histogram)
@@ -1146,7 +1181,7 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
         if not is_unit_name(unit):
             line = row.unit_lines[0].lineno if row.unit_lines else body[0].lineno
             raise SourceError(source, f"annex row at line {line}: {unit!r} does not read as a unit name")
-    _check_complete(rows, phases, source)
+    _check_complete(rows, phases, widths, source)
     _check_paragraph_ends(rows, phases, widths, source)
     _check_cell_ends(rows, phases, widths, source)
     measures, gaps = _measures(rows, phases, widths)
@@ -1154,9 +1189,19 @@ def _rebuild(lines: list[Line], source: str) -> AnnexTable:
     return AnnexTable(phases, measures, issues + gaps + _empty_cells(rows, phases))
 
 
-def _check_complete(rows: list[_Row], phases: list[str], source: str) -> None:
+def _check_complete(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
+    """The table's last row may stop mid-cell (a copy that lost its end): a last cell that fills
+    its last line without a full stop is refused, unless its last paragraph reads as a whole
+    measure printed elsewhere in the table (a set phrase: 做好总结、宣传等工作)."""
     last = rows[-1]
-    cut = [phase for phase, st in zip(phases, last.columns) if st.open]
+
+    def key(paragraph: list[TextLine]) -> str:
+        return normalize_key(join_lines([ln.text for ln in paragraph]))
+
+    whole = {key(para) for row in rows for st, width in zip(row.columns, widths)
+             for para in _paragraphs(st.lines, width)[:-1 if st.open else None]}
+    cut = [phase for phase, st, width in zip(phases, last.columns, widths)
+           if st.open and key(_paragraphs(st.lines, width)[-1]) not in whole]
     if cut:
         line = max(st.lines[-1].lineno for st in last.columns if st.lines)
         raise SourceError(source, f"annex table ends mid-row at line {line} (column {cut[0]} is cut off)")
