@@ -139,6 +139,38 @@ def test_rebuild_of_a_content_order_copy_of_a_real_pdf(path):
     assert rows_of(rebuilt) == table.measures()
 
 
+# Whole notices from the render corpus (`scripts/render_corpus.py`), copied out in content-stream
+# order, each with the table it was drawn from: column headings repeated on every page where the
+# text marks no page break; a row cut by a page break above a last cell that ends flush with its
+# column (做好总结、宣传等工作-like); headings repeated just under a page number, where they once
+# read as a running head; a sub-heading wrapped in its narrow cell (2025- | 2031). Each was refused
+# or read wrong before the rebuild learnt it.
+CORPUS_COPIES = sorted((TEXT_COPIES / "corpus").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", CORPUS_COPIES, ids=[p.stem for p in CORPUS_COPIES])
+def test_rebuild_of_a_rendered_notice_copied_in_content_order(path):
+    from pipeline.plan import split_plan
+    from pipeline.records import plan_versions
+    from pipeline.sources import read_source, split_documents
+    from pipeline.textnorm import normalize_key
+    truth = json.loads(path.with_name(path.stem + ".truth.json").read_text(encoding="utf-8"))
+    doc = plan_versions(split_documents(read_source(path, path.parent)))[0]
+    rebuilt = rebuild_annex(split_plan(doc).annex, path.name)
+    assert rebuilt.phases == truth["phases"]
+    assert [(m.unit, m.phase, m.label, normalize_key(m.text)) for m in rebuilt.measures] == \
+        [(unit, phase, label, normalize_key(text)) for unit, phase, _, label, text in truth["measures"]]
+
+
+def test_a_footer_block_keeps_the_table_text_between_a_running_head_and_the_page_number():
+    from pipeline.annex.text import TextLine, _remove_footers
+    lines = [TextLine(t, k, None) for k, t in enumerate(
+        ["3.机制，康复机制群众服务。", "— 3 —", "长宁市人民政府办公室", "4.通报完善。", "— 4 —"], start=1)]
+    kept, issues = _remove_footers(lines, widest=20.0)
+    assert [ln.text for ln in kept] == ["3.机制，康复机制群众服务。", "4.通报完善。"]
+    assert [i.text for i in issues] == ["— 3 — | 长宁市人民政府办公室", "— 4 —"]
+
+
 def test_a_row_by_row_copy_is_refused_naming_its_shape():
     from pipeline.sources import text_lines
     path = TEXT_COPIES / "plumber-row-order.txt"

@@ -46,6 +46,9 @@ PAGE_NUMBER = re.compile(r"^[—–\-－]\s*\d{1,4}\s*[—–\-－]$|^第\s*\d+\
 TERMINAL = tuple("。！？!?")
 CJK_CHAR = re.compile(r"^[\u3400-\u9fff]$")
 CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+# A line that is an issuing office's name and nothing else (长宁市人民政府办公室): under a page
+# number it heads the page, however few pages there are.
+ISSUER = re.compile(r"[\u3400-\u9fff]{1,10}[省市县区州盟]人民政府(办公室|办公厅)?")
 OFFICE_NAME = re.compile(r"(人民政府|政府办公室|办公厅|委员会)$")  # an issuer, as a running head names it
 INF = float("inf")
 
@@ -192,9 +195,9 @@ def _remove_footers(lines: list[TextLine], widest: float,
     """Drop page-number lines and the footer lines just above them; the next line opens a page.
 
     A footer line is wider than any column, has no Chinese text, or names an office above several
-    page numbers; a running head repeats just after several page numbers, unless it opens the
-    column headings (`header`) that the table repeats on every page: those are removed whole, by
-    `_remove_repeated_headers`.
+    page numbers; a running head repeats just after several page numbers, or names the issuing
+    office just after one, unless it opens the column headings (`header`) that the table repeats
+    on every page: those are removed whole, by `_remove_repeated_headers`.
     """
     above: dict[str, int] = {}
     below: dict[str, int] = {}
@@ -217,7 +220,7 @@ def _remove_footers(lines: list[TextLine], widest: float,
 
     def is_header_line(ln: TextLine) -> bool:
         # A running head (an office name at the top of every page) opens the page after a page number.
-        return (below.get(ln.text, 0) > 1 and not LABEL.match(ln.text)
+        return ((below.get(ln.text, 0) > 1 or bool(ISSUER.fullmatch(ln.text))) and not LABEL.match(ln.text)
                 and not (header and header.startswith(normalize_key(ln.text))))
 
     keep: list[TextLine] = []
