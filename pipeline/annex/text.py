@@ -235,9 +235,9 @@ def _remove_footers(lines: list[TextLine], widest: float,
             continue
         heads = list(itertools.takewhile(is_header_line, lines[i + 1:i + 1 + HEADER_DEPTH]))
         skip = len(heads)
-        # The footer block reaches up to its farthest line that cannot be table text.
+        # The footer block is the footer lines just above the page number: a line of table text
+        # between them ends it (an item can sit between a running head and the page number).
         window = keep[-FOOTER_DEPTH:]
-        marks = [k for k, prev in enumerate(window) if is_footer_line(prev)]
         start = len(window) - len(list(itertools.takewhile(is_footer_line, reversed(window))))
         block = window[start:] + [ln] + heads
         del keep[len(keep) - (len(window) - start):]
