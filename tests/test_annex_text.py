@@ -241,3 +241,19 @@ def test_column_headings_repeated_at_a_page_top_are_removed_with_the_running_hea
     assert [ln.text for ln in kept] == ["1.一行。", "续行。", "单位 重点任务", "另一行。"]
     assert kept[1].page_start
     assert [(i.kind, i.line_start, i.line_end) for i in issues] == [("footer_removed", 2, 4)]
+
+
+def test_a_repeated_heading_row_whose_vertical_unit_heading_lost_its_tail_is_removed():
+    # An office suite sets the repeated heading row shorter: 牵头单位 read down its column keeps
+    # only 牵头单 on the pages after the first. The rest of the headings must read exactly.
+    from pipeline.annex.text import TextLine, _remove_repeated_headers
+    from pipeline.textnorm import normalize_key
+    header = normalize_key("牵头单位重点任务年度目标20242025-2029")
+    texts = ["1.一行，", "牵", "头", "单", "重点任务 年度目标", "2024 2025-2029", "续行。",
+             "牵", "头", "重点任务 年度目标", "2024", "另一行。"]
+    lines = [TextLine(t, k + 1, None) for k, t in enumerate(texts)]
+    kept, issues = _remove_repeated_headers(lines, header)
+    # The second block lacks a phase heading: it is not the headings, and stays.
+    assert [ln.text for ln in kept] == ["1.一行，", "续行。", "牵", "头", "重点任务 年度目标", "2024", "另一行。"]
+    assert kept[1].page_start
+    assert [(i.line_start, i.line_end) for i in issues] == [(2, 6)]

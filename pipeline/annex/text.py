@@ -290,31 +290,46 @@ def _remove_repeated_headers(lines: list[TextLine], header: str) -> tuple[list[T
     """Drop the column headings that a table repeats at the top of every page: the lines that
     read, together, exactly as the headings under the title did (with the running head above
     them, when a single page break left it unrecognised). Text copied without page furniture does
-    not show where a page starts: the headings do, wherever they are."""
+    not show where a page starts: the headings do, wherever they are.
+
+    An office suite sets a repeated heading row no taller than its other headings: the unit
+    column's heading, set one character a line, can lose its last characters there (牵头单 for
+    牵头单位). Only that heading may be shorter; everything after it reads as under the title."""
+    label = UNIT_LABEL.match(header)
+    cut = label.end() if label else 0
+    forms = [header] + [header[:k] + header[cut:] for k in range(cut - 1, 0, -1)]
     keep: list[TextLine] = []
     issues: list[QualityIssue] = []
     i = 0
     while i < len(lines):
-        j, read = i, ""
+        j = i
         if header:
             # A running head (the issuing office's name) can open the page above the headings.
             while lines[i].page_start and j < i + HEADER_DEPTH and j < len(lines) \
                     and OFFICE_NAME.search(lines[j].text) and not header.startswith(normalize_key(lines[j].text)):
                 j += 1
-            while j < len(lines) and len(read) < len(header) and header.startswith(read + normalize_key(lines[j].text)):
-                read += normalize_key(lines[j].text)
-                j += 1
-        if j > i and read == header:
+        end = next((e for e in (_heading_end(lines, j, form) for form in forms) if e is not None), None) \
+            if header else None
+        if end is not None:
             issues.append(QualityIssue("footer_removed", "column headings repeated at the top of a page removed",
-                                       lines[i].lineno, lines[j - 1].lineno,
-                                       text=" | ".join(ln.text for ln in lines[i:j])))
-            if j < len(lines):
-                lines[j].page_start = True
-            i = j
+                                       lines[i].lineno, lines[end - 1].lineno,
+                                       text=" | ".join(ln.text for ln in lines[i:end])))
+            if end < len(lines):
+                lines[end].page_start = True
+            i = end
             continue
         keep.append(lines[i])
         i += 1
     return keep, issues
+
+
+def _heading_end(lines: list[TextLine], start: int, heading: str) -> int | None:
+    """Where the lines from `start` that read, together, exactly as `heading` end; None if they do not."""
+    j, read = start, ""
+    while j < len(lines) and len(read) < len(heading) and heading.startswith(read + normalize_key(lines[j].text)):
+        read += normalize_key(lines[j].text)
+        j += 1
+    return j if j > start and read == heading else None
 
 
 def _parse_header(lines: list[TextLine], source: str) -> tuple[list[str], int]:
