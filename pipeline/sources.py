@@ -20,6 +20,7 @@ from pathlib import Path
 from pipeline.consultation_page import is_consultation_page, split_consultation_page
 from pipeline.errors import SourceError
 from pipeline.notice import parse_notice_header
+from pipeline.readers.layout_text import is_layout_text
 from pipeline.records import Document, Line, Source
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -117,7 +118,11 @@ def read_lines_of(data: bytes, path: Path) -> tuple[str, str, tuple[Line, ...]]:
     fmt = sniff_format(data)
     if fmt == "txt":
         text = decode_text(data, path)
-        lines = tuple(text_lines(text))
+        if is_layout_text(text):
+            from pipeline.readers.layout_text import read_layout_text
+            lines = tuple(read_layout_text(text, path))
+        else:
+            lines = tuple(text_lines(text))
     else:
         # Imported here: the readers (and their libraries) load only when a file needs them.
         from pipeline.readers import read_lines

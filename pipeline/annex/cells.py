@@ -10,11 +10,12 @@ measures at paragraphs and at item numbers (1., 2., …), which rise within a ce
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
 from pipeline.annex.model import AnnexMeasure, AnnexTable, QualityIssue
-from pipeline.annex.text import LABEL, is_unit_name
+from pipeline.annex.text import LABEL, UNIT_LABEL, is_unit_name
 from pipeline.errors import SourceError
 from pipeline.records import CellRef, Line
 from pipeline.textnorm import join_lines, normalize_key
@@ -109,6 +110,11 @@ def _unsure_breaks(cells: list[tuple[str, str, list[list[Line]]]], printed: set[
             and (_ending(line) in seen or normalize_key(join_lines([ln.text for ln in lines[:k + 1]])) in printed)]
 
 
+# A year's heading ends at 年: another year right after it is the next column's heading, read into
+# this column (2026 年2027—2030 年).
+GLUED_HEADINGS = re.compile(r"年[0-9]")
+
+
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     table, rows = _cells(lines)
     ordered = list(rows.values())
@@ -120,6 +126,15 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     phases = _phases(header, columns)
     if not all(phases):
         raise SourceError(source, f"annex table {table + 1}: a column has no heading")
+    glued = next((p for p in phases if GLUED_HEADINGS.search(normalize_key(p))), None)
+    if glued is not None:
+        raise SourceError(source, f"annex table {table + 1}: the heading {glued!r} reads as two columns' headings")
+    labelled = next((p for p in phases if UNIT_LABEL.fullmatch(normalize_key(p))), None)
+    if labelled is not None:
+        # The unit column's heading over a column of measures: the header was read into the wrong
+        # columns (a heading set down a narrow column, parted by a heading beside it).
+        raise SourceError(source, f"annex table {table + 1}: the heading {labelled!r} of a column of measures "
+                                  "reads as the unit column's heading")
 
     measures: list[AnnexMeasure] = []
     issues: list[QualityIssue] = []

@@ -436,6 +436,12 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
                 raise SourceError(path, "PDF has no text layer (scanned pages?); run OCR on it first, "
                                         "e.g. ocrmypdf, and put the result in raw/")
             raise SourceError(path, "PDF holds no text")
+    return lines_of_pages(pages, path)
+
+
+def lines_of_pages(pages: list[PageContent], path: Path) -> list[Line]:
+    """The document's lines from its pages' text and tables: furniture removed, a table that runs
+    on over a page break read as one, its rows' cells tagged with their place in the grid."""
     _remove_furniture(pages)
     for page in pages:
         for table in page.tables:

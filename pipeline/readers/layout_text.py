@@ -1,0 +1,343 @@
+"""Read text copied out of a PDF with its layout kept (`pdftotext -layout`): every line holds the
+text of all columns at that height, each column starting at the same character offset line after
+line, runs of spaces between them, and a form feed between pages.
+
+Such a copy keeps the geometry that the PDF reader works from, counted in character cells
+instead of points. So it is read as a PDF whose pages were drawn from the text: every character
+becomes a box (a wide character one cell square, a narrow one half as wide) at its line and
+offset, and the pages go through the PDF reader's table reader for tables without ruling lines
+(pipeline/readers/pdf_unruled.py) and its assembly (furniture, tables running on over page breaks,
+cells tagged with their place in the grid). Everything that reader refuses is refused here too.
+
+Two things differ from a PDF's geometry and are undone first:
+- Offsets drift: the extractor places a piece of text by counting characters, and a narrow
+  character before it on the line (1.进一步…) can shift it by one cell. A piece that starts one
+  cell away from a column start that more lines share is moved onto it.
+- A single space inside a piece is a space the extractor wrote (2022 年, 6.26 国际): it is kept
+  as a narrow gap, unless the text after it starts at a column start, where it is the white
+  between two columns whose lines came out one space apart.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from typing import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.records import Line
+from pipeline.textnorm import display_width, normalize_key
+
+CELL = 10.0  # points per character cell of the copy: the size of every character drawn from it
+# A text line's height and the pitch of lines. Lines of two columns set half a line apart come out
+# on lines of their own, each column's lines then one line apart: the pitch is the most that keeps
+# a cell's lines with one such line between them together (pdf_unruled._contiguous), and the white
+# between two lines more than the height within which glyphs share a line (pdf_unruled.SAME_LINE).
+PITCH = 0.95 * CELL
+GLYPH = 0.5 * CELL
+PIECE = re.compile(r"\S+(?: \S+)*")  # text parted from the rest of its line by two spaces or more
+TOKEN = re.compile(r"\S+")
+SPACE = 0.3  # in cells: the gap drawn for a single space inside a piece
+MIN_COLUMN = 3  # in cells: a column one character wide and the two spaces after it
+DRIFT = 1  # in cells: how far the extractor can place a piece from its column's start
+TABLE_LINES = 5  # lines of three pieces or more that make a copy a layout copy
+# Set in a Latin font, a period or comma is narrower than a digit: the 1. of an item number takes
+# three quarters of a Chinese character (a line opening with one holds as many characters as another).
+NARROW_MARK = 0.25
+FURNITURE_LINES = 3  # a page's first and last lines where its number can stand
+TITLE_SIZE = 1.5  # a title's size, in cells
+# A line where the table's body starts: an item number, or a unit name's first characters at the
+# line's start. Above it, on a page the table starts or repeats its header on, stand the headings.
+BODY_START = re.compile(r"(^|\s)[0-9０-９]{1,2}\s*[.．、](?![0-9０-９])|^(中共|共青团|[市县区省州盟旗镇乡团])")
+ITEM_START = re.compile(r"[0-9０-９]{1,2}\s*[.．、](?![0-9０-９])")
+ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*[0-9０-９]*\s*$")
+
+
+def is_layout_text(text: str) -> bool:
+    """Whether a text copy kept its layout: lines that hold three or more pieces side by side."""
+    return sum(1 for line in text.splitlines() if len(PIECE.findall(line)) >= 3) >= TABLE_LINES
+
+
+@dataclass
+class DrawnPage:
+    """A page drawn from the text copy, as much of a pdfplumber page as the table reader uses."""
+    chars: list[dict]
+    height: float
+    width: float
+    tight: list[int] = field(default_factory=list)  # lines where two columns may stand one space apart
+
+
+def page_columns(lines: list[str]) -> list[int]:
+    """Where the page's columns start: the offsets at which pieces start on the lines that hold
+    two pieces or more below the headings (a line on its own can be a page number or a heading
+    centred anywhere), the most frequent of any within DRIFT cells of each other (two columns are
+    never that close)."""
+    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    counts = Counter(m.start() for line in lines[body:] if len(PIECE.findall(line)) >= 2
+                     for m in PIECE.finditer(line))
+    kept: list[int] = []
+    for offset in sorted(counts, key=lambda o: (-counts[o], o)):
+        if all(abs(offset - k) > DRIFT for k in kept):
+            kept.append(offset)
+    return sorted(kept)
+
+
+def offset_map(columns: list[int], canonical: list[int]) -> Callable[[float], float] | None:
+    """Offsets of this page onto the copy's own: the extractor places each page's columns by the
+    text of that page, so one column can start at other offsets on other pages. A page holding
+    every column, or every column but the first (a continued row's unit column is empty), is
+    matched in order. A page that lacks another column is not placed (None): the extractor closes
+    up the white of an empty column, and the columns after it then start where others would."""
+    if not columns or any(b - a < MIN_COLUMN for a, b in zip(columns, columns[1:])):
+        return None  # two starts this close are one column's, placed apart by the copy: not placeable
+    if len(columns) == len(canonical):
+        best = list(range(len(canonical)))
+    elif len(columns) == len(canonical) - 1 and columns[0] > canonical[0] + DRIFT:
+        best = list(range(1, len(canonical)))
+    else:
+        return None
+    knots = [(o, float(canonical[j])) for o, j in zip(columns, best)]
+
+    def place(offset: float) -> float:
+        if offset <= knots[0][0]:
+            return offset + knots[0][1] - knots[0][0]
+        for (a, x), (b, y) in zip(knots, knots[1:]):
+            if offset <= b:
+                return x + (offset - a) * (y - x) / (b - a)
+        return offset + knots[-1][1] - knots[-1][0]
+    return place
+
+
+def _table_columns(pages: list[list[int]]) -> list[int]:
+    """The copy's columns: those of the first page with the number of columns that most pages
+    with three or more show (a page where a column's offset drifted by two shows one more)."""
+    counts = Counter(len(c) for c in pages if len(c) >= 3)
+    if not counts:
+        return []
+    n = max(counts, key=lambda k: (counts[k], k))
+    return next(c for c in pages if len(c) == n)
+
+
+def draw_page(lines: list[str], place: Callable[[float], float], titles: frozenset[int] = frozenset()) -> DrawnPage:
+    """The page's characters as boxes. `titles`: lines that are the annex's title, drawn larger as
+    they are printed (the copy has lost the sizes; the table reader tells a title by its size)."""
+    columns = page_columns(lines)
+    widest = {c: max(_drawn(m.group()) for line in lines for m in PIECE.finditer(line) if abs(m.start() - c) <= DRIFT)
+              for c in columns}
+
+    def column_at(offset: int) -> int | None:
+        return next((c for c in columns if abs(c - offset) <= DRIFT), None)
+
+    def centred(offset: int, length: float) -> float:
+        """Where a piece set apart from every column start stands: a heading centred in its column,
+        which the copy placed by the text of its own line, is centred again in the column nearest."""
+        if len(columns) < 3:
+            return offset
+        middle = min(columns, key=lambda c: abs(c + widest[c] / 2 - (offset + length / 2)))
+        return middle + (widest[middle] - length) / 2
+
+    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    chars: list[dict] = []
+    tight: list[int] = []
+    for row, line in enumerate(lines):
+        top = row * PITCH
+        size = TITLE_SIZE * CELL if row in titles else CELL
+        pieces = list(PIECE.finditer(line))
+        line_start = len(chars)
+        for n, piece in enumerate(pieces):
+            x = 0.0
+            start: float = piece.start()
+            if row < body and column_at(piece.start()) is None:
+                moved = centred(piece.start(), _drawn(piece.group()))
+                # Only into white: never over another piece of the line.
+                if all(moved + _drawn(piece.group()) < o.start() or o.start() + _drawn(o.group()) < moved
+                       for o in pieces if o is not piece):
+                    start = moved
+            tokens = list(TOKEN.finditer(piece.group()))
+            for k, token in enumerate(tokens):
+                at = piece.start() + token.start()
+                column = column_at(at)
+                if k == 0:
+                    x = place(column if column is not None else start) * CELL
+                elif column is not None:
+                    x = max(x + SPACE * CELL, place(column) * CELL)  # the next column, one space away
+                else:
+                    if _parts_columns(tokens[k - 1].group(), token.group()):
+                        tight.append(row)
+                    x += SPACE * CELL
+                for ch in token.group():
+                    width = _width(ch) * CELL
+                    chars.append({"text": ch, "x0": x, "x1": x + width, "top": top,
+                                  "bottom": top + GLYPH, "size": size})
+                    x += width
+        _check_apart(chars, line_start, row)
+    width = max((c["x1"] for c in chars), default=0.0)
+    return DrawnPage(chars, len(lines) * PITCH, width, tight)
+
+
+def _width(ch: str) -> float:
+    """A character's width in cells, as a Chinese font sets it."""
+    return NARROW_MARK if ch in ".,:;'!()" else display_width(ch)
+
+
+def _drawn(piece: str) -> float:
+    """A piece's width in cells as drawn (its single spaces as SPACE)."""
+    return sum(SPACE if ch == " " else _width(ch) for ch in piece)
+
+
+def _parts_columns(before: str, after: str) -> bool:
+    """A single space between two runs of Chinese text of two characters or more, or before an
+    item number: no line of a cell holds one (the extractor spaces Latin text off Chinese, and a
+    justified line's every character), so it is the white between two columns that came as close
+    as one space."""
+    if len(before) < 2 or before[-1].isascii():
+        return False
+    return bool(ITEM_START.match(after)) or (len(after) >= 2 and not after[0].isascii())
+
+
+class CopyOverlaps(Exception):
+    """The copy's pieces, placed at their columns, overlap: it cannot be read surely."""
+
+
+def _check_apart(chars: list[dict], start: int, row: int) -> None:
+    """Two pieces of one line placed over each other: the copy set a column's text at an offset
+    that is not that column's (it only keeps one space between columns where they come close)."""
+    placed = sorted(chars[start:], key=lambda c: c["x0"])
+    for a, b in zip(placed, placed[1:]):
+        if b["x0"] < a["x1"] - 0.05 * CELL:
+            raise CopyOverlaps(f"line {row + 1} of the page: {a['text']}{b['text']!r} placed over each other "
+                               "(the copy keeps too little space between two columns to tell them apart)")
+
+
+def title_lines(lines: list[str]) -> frozenset[int]:
+    """The annex's title: the first line after the 附件 heading."""
+    out: set[int] = set()
+    heading = False
+    for k, line in enumerate(lines):
+        if not line.strip():
+            continue
+        if heading:
+            out.add(k)
+        heading = bool(ANNEX_HEADING.match(line))
+    return frozenset(out)
+
+
+@dataclass
+class Headings:
+    """The table's headings as the page it starts on prints them."""
+    keys: set[str]  # every piece of the heading lines, as a key
+    unit_label: str  # the unit column's heading, read down its column (牵头单位)
+
+
+class MixedHeadings(Exception):
+    """Headings repeated on a page that cannot be parted from the table's text."""
+
+
+def _headings(pages: list[list[str]]) -> tuple[int | None, Headings]:
+    """The page the table starts on (the first holding three columns or more), and its headings:
+    the lines between the annex's title and the first line of the table's body."""
+    for index, lines in enumerate(pages):
+        if len(page_columns(lines)) < 3:
+            continue
+        titles = title_lines(lines)
+        top = max(titles) + 1 if titles else 0
+        body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+        pieces = [m for line in lines[top:body] for m in PIECE.finditer(line)]
+        return index, Headings({normalize_key(m.group()) for m in pieces},
+                               "".join(normalize_key(m.group()) for m in pieces if m.start() <= DRIFT))
+    return None, Headings(set(), "")
+
+
+def _without_repeated_headings(lines: list[str], headings: Headings) -> list[str]:
+    """The page with the headings it repeats above its body blanked (blank, so that the lines
+    keep their heights). A heading set down the unit column can run on into the body's first
+    lines: what goes on spelling it there is blanked too. Headings left among the body's text are
+    refused: the table reader would read them as cells."""
+    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    out = list(lines)
+    seen, spelled, after = False, "", 0
+    for k in range(body):
+        pieces = PIECE.findall(lines[k])
+        if not pieces:
+            continue
+        if all(normalize_key(p) in headings.keys for p in pieces):
+            seen = True
+            spelled += "".join(normalize_key(m.group()) for m in PIECE.finditer(lines[k]) if m.start() <= DRIFT)
+            out[k] = ""
+            after = k + 1
+        elif seen:
+            break
+    left = next((p for line in out[:body] for p in PIECE.findall(line)
+                 if len(normalize_key(p)) >= 2 and normalize_key(p) in headings.keys), None)
+    if left is not None:
+        raise MixedHeadings(f"the table's headings repeated here ({left}) stand among its text")
+    if seen and spelled and spelled != headings.unit_label and headings.unit_label.startswith(spelled):
+        for k in range(after, len(out)):
+            first = next(PIECE.finditer(out[k]), None)
+            if first is None or first.start() > DRIFT:
+                continue
+            key = normalize_key(first.group())
+            if not headings.unit_label.startswith(spelled + key):
+                break
+            spelled += key
+            out[k] = " " * first.end() + out[k][first.end():]
+            if spelled == headings.unit_label:
+                break
+    return out
+
+
+def _without_page_numbers(lines: list[str], page_number: re.Pattern[str]) -> list[str]:
+    """The page with its page number blanked: it is no text of the table, however few blank lines
+    the copy kept between them. A page number stands among the page's first or last lines."""
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    ends = set(filled[:FURNITURE_LINES] + filled[-FURNITURE_LINES:])
+    return ["" if k in ends and page_number.fullmatch(normalize_key(line)) else line for k, line in enumerate(lines)]
+
+
+def read_layout_text(text: str, path: Path) -> list[Line]:
+    from pipeline.errors import SourceError
+    from pipeline.readers.pdf import (PAGE_NUMBER, PageContent, TextRow, _ends_in_table, _read_unruled_table,
+                                      lines_of_pages)
+    from pipeline.readers.pdf_unruled import UnsureTable
+
+    chunks = [_without_page_numbers(chunk.split("\n"), PAGE_NUMBER)
+              for chunk in text.replace("\r\n", "\n").split("\f")]
+    while chunks and not any(line.strip() for line in chunks[-1]):
+        chunks.pop()
+    canonical = _table_columns([page_columns(lines) for lines in chunks])
+    first, headings = _headings(chunks)
+    pages: list[PageContent] = []
+    for number, lines in enumerate(chunks, start=1):
+        if first is not None and number - 1 > first:
+            try:
+                lines = _without_repeated_headings(lines, headings)
+            except MixedHeadings as error:
+                raise SourceError(path, f"page {number}: {error}") from None
+        place = offset_map(page_columns(lines), canonical)
+        try:
+            page = draw_page(lines, place or float, title_lines(lines))
+        except CopyOverlaps as error:
+            raise SourceError(path, f"page {number}: {error}") from None
+        carry = _ends_in_table(pages[-1]) if pages else None
+        try:
+            table = _read_unruled_table(page, carry)
+        except UnsureTable as error:
+            raise SourceError(path, f"page {number}: {error}") from None
+        crowded = [k for k in page.tight if table is not None and table.top - 1 <= k * PITCH <= table.bottom + 1]
+        if crowded:
+            raise SourceError(path, f"page {number}: line {crowded[0] + 1} of the page holds two runs of text one "
+                                    "space apart, which may be two columns: the copy keeps too little space "
+                                    "between columns to read the table")
+        if table is not None and place is None:
+            raise SourceError(path, f"page {number}: the table's text on this page does not show which of the "
+                                    "table's columns it stands in (the copy places each page's text by that page)")
+        tables = [table] if table is not None else []
+        rows = [TextRow(" ".join(PIECE.findall(line)), k * PITCH, k * PITCH + GLYPH)
+                for k, line in enumerate(lines) if line.strip()
+                and not any(t.top - 1 <= k * PITCH <= t.bottom + 1 for t in tables)]
+        pages.append(PageContent(number, page.height, rows, tables))
+    if not any(p.text or p.tables for p in pages):
+        raise SourceError(path, "text file holds no text")
+    return lines_of_pages(pages, path)
