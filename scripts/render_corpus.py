@@ -2,8 +2,9 @@
 
 `make render-share` (not part of `make all` or CI) draws random notices (seeded), writes each as a
 Word document with python-docx and as a web page, renders them to PDF with two real producers
-(LibreOffice headless, ruled and unruled; headless Chromium), extracts the PDFs' text two ways
-(content-stream order with pypdfium2, pdfplumber's layout text), runs the pipeline's corpus code
+(LibreOffice headless, ruled and unruled; headless Chromium), extracts the PDFs' text three ways
+(content-stream order with pypdfium2, pdfplumber's text, poppler's `pdftotext -layout`), runs the
+pipeline's corpus code
 path on every form, and compares each published annex with the truth it was drawn from:
 
 - exact: the phases and every measure (unit, phase, seq, label, normalised text) as drawn;
@@ -16,7 +17,7 @@ Writes data/quality/render_share.json and prints a table. n=200 took 28 minutes 
 with other jobs (21 CPU minutes, rendering and reading about half each).
 Dev tools (not needed by tests or CI):
 
-    apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk
+    apt-get install -y libreoffice-writer-nogui chromium fonts-noto-cjk poppler-utils
 
     python scripts/render_corpus.py --n 200 --seed 1          # the measurement
     python scripts/render_corpus.py --n 10 --keep /tmp/r      # keep the corpus for inspection
@@ -67,9 +68,10 @@ Item = tuple[str, str]  # (label as printed, '' when unnumbered; text)
 # LibreOffice writes the ruled table twice: untagged (its default) and tagged, as Word's Save as PDF
 # does by default. The tagged PDF's text is the untagged one's, so text is extracted from three.
 EXTRACTED_FROM = ("lo-ruled", "lo-unruled", "browser")
+EXTRACTORS = ("pdfium", "plumber", "layout")
 PDF_FORMS = ("lo-ruled", "lo-tagged", "lo-unruled", "browser")
 FORMS = ("docx",) + tuple(f"pdf-{p}" for p in PDF_FORMS) + tuple(
-    f"txt-{how}-{p}" for how in ("pdfium", "plumber") for p in EXTRACTED_FROM)
+    f"txt-{how}-{p}" for how in EXTRACTORS for p in EXTRACTED_FROM)
 TAGGED_EXPORT = 'pdf:writer_pdf_Export:{"UseTaggedPDF":{"type":"boolean","value":"true"}}'
 
 # --------------------------------------------------------------------------- the drawn notice
@@ -620,9 +622,30 @@ def quiet_pdfminer() -> None:
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 
+def pdf_text_layout(pdf: Path) -> str:
+    """poppler's layout-keeping text: every line across all columns, spaced to their places, a
+    form feed after every page."""
+    if shutil.which("pdftotext") is None:
+        raise SystemExit("render_corpus: pdftotext not found; apt-get install -y poppler-utils")
+    return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, timeout=60).stdout.decode("utf-8")
+
+
 def _extract(job: tuple[Path, Path, str]) -> None:
     pdf, out, how = job
-    out.write_text(pdf_text_pdfium(pdf) if how == "pdfium" else pdf_text_plumber(pdf), encoding="utf-8")
+    text = {"pdfium": pdf_text_pdfium, "plumber": pdf_text_plumber, "layout": pdf_text_layout}[how](pdf)
+    out.write_text(text, encoding="utf-8")
+
+
+def extract(notices: list[Notice], work: Path, workers: int, missing_only: bool = False) -> None:
+    """Every PDF's text, each way (with `missing_only`, only the copies a kept corpus lacks)."""
+    jobs = [(work / f"pdf-{p}" / f"{n.id}.pdf", work / f"txt-{how}-{p}" / f"{n.id}.txt", how)
+            for n in notices for p in EXTRACTED_FROM for how in EXTRACTORS]
+    jobs = [job for job in jobs if not (missing_only and job[1].is_file())]
+    for _, out, _ in jobs:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(workers, initializer=quiet_pdfminer) as pool:
+        list(pool.map(_extract, jobs, chunksize=8))
 
 
 def render(notices: list[Notice], work: Path, workers: int = 2) -> None:
@@ -650,10 +673,7 @@ def render(notices: list[Notice], work: Path, workers: int = 2) -> None:
     started = time.monotonic()
     render_browser([(source / f"{n.id}.html", work / "pdf-browser" / f"{n.id}.pdf") for n in notices], workers)
     print(f"Chromium: {len(notices)} PDFs in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    jobs = [(work / f"pdf-{p}" / f"{n.id}.pdf", work / f"txt-{how}-{p}" / f"{n.id}.txt", how)
-            for n in notices for p in EXTRACTED_FROM for how in ("pdfium", "plumber")]
-    with ProcessPoolExecutor(workers, initializer=quiet_pdfminer) as pool:
-        list(pool.map(_extract, jobs, chunksize=8))
+    extract(notices, work, workers)
 
 
 # --------------------------------------------------------------------------- reading and judging
@@ -911,10 +931,10 @@ def make_fixtures(out: Path, seed: int, workers: int, timeout: int) -> None:
 
 
 def fixture_forms(k: int) -> list[str]:
-    """The Word document and one PDF with its two text extractions: the producers take turns
+    """The Word document and one PDF with its text extractions: the producers take turns
     (LibreOffice ruled, unruled, Chromium), which keeps the folder small (a PDF embeds its font)."""
     producer = EXTRACTED_FROM[(k - 1) % len(EXTRACTED_FROM)]
-    return ["docx", f"pdf-{producer}", f"txt-pdfium-{producer}", f"txt-plumber-{producer}"]
+    return ["docx", f"pdf-{producer}", *(f"txt-{how}-{producer}" for how in EXTRACTORS)]
 
 
 def form_file_in_corpus(form: str, notice_id: str) -> str:
@@ -969,6 +989,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.reuse and args.keep and _same_corpus(work / "manifest.json", args.seed, args.n)):
             write_manifest(notices, work / "manifest.json", args.seed)
             render(notices, work, args.workers)
+        else:
+            extract(notices, work, args.workers, missing_only=True)  # a kept corpus from before a new extractor
         started = time.monotonic()
         readings = read_all(work, [n.id for n in notices], args.workers, args.timeout)
         print(f"pipeline: {len(readings)} readings in {time.monotonic() - started:.0f} s", file=sys.stderr)

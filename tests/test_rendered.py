@@ -5,13 +5,14 @@ tests/fixtures/rendered/ holds small notices (one to three units, one to three a
 at random and rendered by real producers: python-docx writes the Word document, and one PDF of it
 comes with it, the producers taking turns (LibreOffice headless, ruled; the same unruled; headless
 Chromium printing the notice as a web page); the PDF's text is extracted in content-stream order
-(pypdfium2) and by pdfplumber. Every fixture is read in its four forms.
+(pypdfium2), by pdfplumber, and with its layout kept (poppler's `pdftotext -layout`). Every fixture
+is read in its five forms.
 Together they cover every factor `scripts/render_corpus.py` varies (orientation, font size, line
 spacing, column widths, repeated header row, vertical alignment, rules, page furniture, phases,
 header labels, item marks; random and edited real content). Each `NAME.truth.json` holds the
 phases and measures the notice was drawn with; `manifest.json` its factors. They are written by
-`python scripts/render_corpus.py --fixtures tests/fixtures/rendered` (needs LibreOffice and
-Chromium) and committed, so this test needs neither.
+`python scripts/render_corpus.py --fixtures tests/fixtures/rendered` (needs LibreOffice, Chromium
+and poppler-utils) and committed, so this test needs none of them.
 
 Every (fixture, form) is expected to come back exactly, unless listed below:
 
@@ -40,34 +41,43 @@ from pipeline.textnorm import normalize_key
 FIXTURES = Path(__file__).parent / "fixtures" / "rendered"
 MANIFEST: dict[str, Any] = json.loads((FIXTURES / "manifest.json").read_text(encoding="utf-8"))
 
-# Pairs (fixture, form) the readers refuse today, with an error naming the file. Every text copy is
-# among them: a table rebuilt from broken text is published only when a clean copy of it confirms it,
-# and a fixture folder holds none (see README, *How the broken annex is rebuilt*).
+# Pairs (fixture, form) the readers refuse today, with an error naming the file. Every content-order
+# and pdfplumber text copy is among them: a table rebuilt from broken text is published only when a
+# clean copy of it confirms it, and a fixture folder holds none (see README, *How the broken annex is
+# rebuilt*). So are the layout-keeping copies whose pages the copy does not let the reader place surely.
 REFUSED: set[tuple[str, str]] = {
     ("rendered-01", "txt-pdfium-lo-ruled"),
     ("rendered-01", "txt-plumber-lo-ruled"),
     ("rendered-02", "txt-pdfium-lo-unruled"),
     ("rendered-02", "txt-plumber-lo-unruled"),
+    ("rendered-02", "txt-layout-lo-unruled"),
     ("rendered-03", "txt-pdfium-browser"),
     ("rendered-03", "txt-plumber-browser"),
+    ("rendered-03", "txt-layout-browser"),
     ("rendered-04", "txt-pdfium-lo-ruled"),
     ("rendered-04", "txt-plumber-lo-ruled"),
+    ("rendered-04", "txt-layout-lo-ruled"),
     ("rendered-05", "txt-pdfium-lo-unruled"),
     ("rendered-05", "txt-plumber-lo-unruled"),
+    ("rendered-05", "txt-layout-lo-unruled"),
     ("rendered-06", "txt-pdfium-browser"),
     ("rendered-06", "txt-plumber-browser"),
+    ("rendered-06", "txt-layout-browser"),
     ("rendered-07", "txt-pdfium-lo-ruled"),
     ("rendered-07", "txt-plumber-lo-ruled"),
     ("rendered-08", "txt-pdfium-lo-unruled"),
     ("rendered-08", "txt-plumber-lo-unruled"),
     ("rendered-09", "txt-pdfium-browser"),
     ("rendered-09", "txt-plumber-browser"),
+    ("rendered-09", "txt-layout-browser"),
     ("rendered-10", "txt-pdfium-lo-ruled"),
     ("rendered-10", "txt-plumber-lo-ruled"),
+    ("rendered-10", "txt-layout-lo-ruled"),
     ("rendered-11", "txt-pdfium-lo-unruled"),
     ("rendered-11", "txt-plumber-lo-unruled"),
     ("rendered-12", "txt-pdfium-browser"),
     ("rendered-12", "txt-plumber-browser"),
+    ("rendered-12", "txt-layout-browser"),
     ("rendered-13", "txt-pdfium-lo-ruled"),
     ("rendered-13", "txt-plumber-lo-ruled"),
     ("rendered-14", "txt-pdfium-lo-unruled"),
@@ -80,16 +90,21 @@ REFUSED: set[tuple[str, str]] = {
     ("rendered-17", "txt-plumber-lo-unruled"),
     ("rendered-18", "txt-pdfium-browser"),
     ("rendered-18", "txt-plumber-browser"),
+    ("rendered-18", "txt-layout-browser"),
     ("rendered-19", "txt-pdfium-lo-ruled"),
     ("rendered-19", "txt-plumber-lo-ruled"),
+    ("rendered-19", "txt-layout-lo-ruled"),
     ("rendered-20", "txt-pdfium-lo-unruled"),
     ("rendered-20", "txt-plumber-lo-unruled"),
+    ("rendered-20", "txt-layout-lo-unruled"),
     ("rendered-21", "txt-pdfium-browser"),
     ("rendered-21", "txt-plumber-browser"),
     ("rendered-22", "txt-pdfium-lo-ruled"),
     ("rendered-22", "txt-plumber-lo-ruled"),
+    ("rendered-22", "txt-layout-lo-ruled"),
     ("rendered-23", "txt-pdfium-lo-unruled"),
     ("rendered-23", "txt-plumber-lo-unruled"),
+    ("rendered-23", "txt-layout-lo-unruled"),
     ("rendered-24", "txt-pdfium-browser"),
     ("rendered-24", "txt-plumber-browser"),
     ("rendered-25", "txt-pdfium-lo-ruled"),
@@ -132,7 +147,7 @@ def test_fixtures_cover_both_producers_and_every_form() -> None:
             assert (FIXTURES / form_file(form, stem)).is_file(), form_file(form, stem)
         assert (FIXTURES / f"{stem}.truth.json").is_file()
         forms |= set(entry["forms"])
-    assert forms == {"docx"} | {f"{kind}-{producer}" for kind in ("pdf", "txt-pdfium", "txt-plumber")
+    assert forms == {"docx"} | {f"{kind}-{producer}" for kind in ("pdf", "txt-pdfium", "txt-plumber", "txt-layout")
                                 for producer in ("lo-ruled", "lo-unruled", "browser")}
     assert not REFUSED & WRONG_TODAY
     listed = {(stem, form) for stem, entry in MANIFEST["fixtures"].items() for form in entry["forms"]}

@@ -42,7 +42,7 @@ TOKEN = re.compile(r"\S+")
 SPACE = 0.3  # in cells: the gap drawn for a single space inside a piece
 MIN_COLUMN = 3  # in cells: a column one character wide and the two spaces after it
 DRIFT = 1  # in cells: how far the extractor can place a piece from its column's start
-TABLE_LINES = 5  # lines of three pieces or more that make a copy a layout copy
+TABLE_LINES = 3  # lines of three pieces or more that make a copy a layout copy
 # Set in a Latin font, a period or comma is narrower than a digit: the 1. of an item number takes
 # three quarters of a Chinese character (a line opening with one holds as many characters as another).
 NARROW_MARK = 0.25
