@@ -290,10 +290,16 @@ def _without_repeated_headings(lines: list[str], headings: Headings) -> list[str
 
 def _without_page_numbers(lines: list[str], page_number: re.Pattern[str]) -> list[str]:
     """The page with its page number blanked: it is no text of the table, however few blank lines
-    the copy kept between them. A page number stands among the page's first or last lines."""
+    the copy kept between them. A page number stands among the page's first or last lines, a bare
+    number (3) on its first or last."""
     filled = [k for k, line in enumerate(lines) if line.strip()]
     ends = set(filled[:FURNITURE_LINES] + filled[-FURNITURE_LINES:])
-    return ["" if k in ends and page_number.fullmatch(normalize_key(line)) else line for k, line in enumerate(lines)]
+    edges = set(filled[:1] + filled[-1:])  # a bare number (a year's heading can be one) only here
+
+    def numbered(k: int, line: str) -> bool:
+        key = normalize_key(line)
+        return k in (edges if key.isdigit() else ends) and bool(page_number.fullmatch(key))
+    return ["" if numbered(k, line) else line for k, line in enumerate(lines)]
 
 
 def read_layout_text(text: str, path: Path) -> list[Line]:
