@@ -197,3 +197,23 @@ def test_a_layout_copy_is_read_exactly_or_refused_never_wrong(table: tuple) -> N
         assert PATH.name in str(error)
         return
     assert read == expected(header, rows)
+
+
+def test_text_atop_a_page_that_starts_no_item_below_a_numbered_cell_that_ended_is_not_its_rest() -> None:
+    from pipeline.readers.layout_text import _unsure_rest
+    from pipeline.readers.pdf import CellText, PageTable
+    from pipeline.readers.pdf_unruled import UnruledState
+
+    def page(rows: list[list[CellText]], items: dict[int, int] | None = None) -> PageTable:
+        state = UnruledState([0.0, 50.0, 150.0], [], "团市委", last_item=items or {})
+        return PageTable(0.0, 100.0, [0.0, 50.0, 150.0, 250.0], rows, unruled=state)
+
+    before = page([[CellText(0, 0, 1, [("团市委", False)]),
+                    CellText(0, 1, 1, [("1.加强宣传。", False)]),  # ended: a short line closing a sentence
+                    CellText(0, 2, 1, [("1.关爱帮扶，落实", True)])]], {1: 1, 2: 1})
+    paragraph = page([[CellText(0, 1, 1, [("做好救助管理工作。", False)])]])
+    going_on = page([[CellText(0, 2, 1, [("救助工作。", False)])]])
+    next_item = page([[CellText(0, 1, 1, [("2.排查线索。", False)])]])
+    assert _unsure_rest(paragraph, before) == 1
+    assert _unsure_rest(going_on, before) is None  # the cut paragraph goes on
+    assert _unsure_rest(next_item, before) is None  # the cell goes on with its next item

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from pipeline.records import Line
 from pipeline.textnorm import display_width, normalize_key
+from pipeline.unitnames import is_unit_name
 
 CELL = 10.0  # points per character cell of the copy: the size of every character drawn from it
 # A text line's height and the pitch of lines. Lines of two columns set half a line apart come out
@@ -302,6 +303,25 @@ def _without_page_numbers(lines: list[str], page_number: re.Pattern[str]) -> lis
     return ["" if numbered(k, line) else line for k, line in enumerate(lines)]
 
 
+def _unsure_rest(table: "PageTable | None", carry: "PageTable | None") -> int | None:
+    """A column (index) whose text atop the page was read as the rest of the row cut at the page
+    break, though that column's cell numbered its items and its last paragraph ended above the
+    break (a short line closing a sentence), and the text here starts no item. A numbered cell
+    goes on with an item; a paragraph of its own atop a page is the next row's, set lower than the
+    copy shows (the copy loses the heights that tell a centred row's cells apart). None if none."""
+    if table is None or carry is None or carry.unruled is None or not table.rows or not carry.rows:
+        return None
+    first = table.rows[0]
+    if any(c.col == 0 and c.lines and is_unit_name(normalize_key("".join(t for t, _ in c.lines))) for c in first):
+        return None  # a row of its own
+    ended = {c.col for c in carry.rows[-1] if c.lines and not c.lines[-1][1]}
+    for cell in first:
+        if cell.col in ended and cell.col in carry.unruled.last_item and cell.lines \
+                and not ITEM_START.match(cell.lines[0][0].strip()):
+            return cell.col
+    return None
+
+
 def read_layout_text(text: str, path: Path) -> list[Line]:
     from pipeline.errors import SourceError
     from pipeline.readers.pdf import (PAGE_NUMBER, PageContent, TextRow, _ends_in_table, _read_unruled_table,
@@ -336,6 +356,11 @@ def read_layout_text(text: str, path: Path) -> list[Line]:
             raise SourceError(path, f"page {number}: line {crowded[0] + 1} of the page holds two runs of text one "
                                     "space apart, which may be two columns: the copy keeps too little space "
                                     "between columns to read the table")
+        unsure_rest = _unsure_rest(table, carry)
+        if unsure_rest is not None:
+            raise SourceError(path, f"page {number}: the text atop column {unsure_rest + 1} reads as the rest of the "
+                                    "row the page break cut, but that column's numbered cell ended above the break, and "
+                                    "the text starts no item: which row it belongs to is not sure")
         if table is not None and place is None:
             raise SourceError(path, f"page {number}: the table's text on this page does not show which of the "
                                     "table's columns it stands in (the copy places each page's text by that page)")
