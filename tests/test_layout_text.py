@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from pipeline.annex.cells import parse_cell_annex
 from pipeline.errors import SourceError
-from pipeline.readers.layout_text import (Headings, MixedHeadings, _without_page_numbers, _without_repeated_headings,
+from pipeline.readers.layout_text import (Headings, UnreadablePage, _without_page_numbers, _without_repeated_headings,
                                           is_layout_text, offset_map, page_columns, read_layout_text)
 from pipeline.readers.pdf import PAGE_NUMBER
 from pipeline.textnorm import normalize_key
@@ -161,7 +161,7 @@ def test_repeated_headings_are_blanked_and_a_vertical_heading_running_into_the_b
     assert [ln.strip() for ln in out[:3]] == ["", "", ""]
     assert out[3].strip() == "1.加强宣传。   1.宣传。"
     assert out[4] == lines[4]
-    with pytest.raises(MixedHeadings):
+    with pytest.raises(UnreadablePage):
         _without_repeated_headings(["续行。     重点任务", "1.加强。"], headings)
 
 

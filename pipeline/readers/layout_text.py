@@ -1,35 +1,44 @@
 """Read text copied out of a PDF with its layout kept (`pdftotext -layout`): every line holds the
-text of all columns at that height, each column starting at the same character offset line after
+text of all columns at that height, each column's text starting at one character offset line after
 line, runs of spaces between them, and a form feed between pages.
 
-Such a copy keeps the geometry that the PDF reader works from, counted in character cells
-instead of points. So it is read as a PDF whose pages were drawn from the text: every character
-becomes a box (a wide character one cell square, a narrow one half as wide) at its line and
-offset, and the pages go through the PDF reader's table reader for tables without ruling lines
-(pipeline/readers/pdf_unruled.py) and its assembly (furniture, tables running on over page breaks,
-cells tagged with their place in the grid). Everything that reader refuses is refused here too.
+Such a copy keeps the geometry that the PDF reader works from, counted in character cells instead
+of points. So it is read as a PDF whose pages were drawn from the text: every character becomes a
+box at its line and offset (a Chinese character one cell wide, a digit half, a period a quarter,
+as a Chinese font sets them), and the pages go through the PDF reader's table reader for tables
+without ruling lines (pipeline/readers/pdf_unruled.py) and its assembly (furniture, tables running
+on over page breaks, cells tagged with their place in the grid). Everything that reader refuses is
+refused here too.
 
-Two things differ from a PDF's geometry and are undone first:
-- Offsets drift: the extractor places a piece of text by counting characters, and a narrow
-  character before it on the line (1.进一步…) can shift it by one cell. A piece that starts one
-  cell away from a column start that more lines share is moved onto it.
-- A single space inside a piece is a space the extractor wrote (2022 年, 6.26 国际): it is kept
-  as a narrow gap, unless the text after it starts at a column start, where it is the white
-  between two columns whose lines came out one space apart.
+What the copy changed is undone first, or the page is refused (`UnreadablePage`):
+- Columns: the extractor places each page's columns by that page's own text, so a column can
+  start at other offsets on other pages, and one cell off on some lines (a narrow character before
+  it). A page is mapped onto the columns of the page the table starts on when it holds them all,
+  or all but the unit column; a page lacking another column cannot be placed (the extractor closes
+  up an empty column's white, and the columns after it then start where others would).
+- Spaces: a single space inside a run of text is one the extractor wrote (2022 年, 6.26 国际), but
+  between two runs of Chinese text, or before an item number, it is two columns come too close.
+- Sizes: the annex's title is drawn larger, as printed, so that it is not read as a heading.
+- Furniture: page numbers at a page's top or foot, and the headings a table repeats on later
+  pages, are blanked before the table is read: the copy keeps too little white to part them.
+- Heights: lines of a centred row set half a line apart come out on lines of their own, so the
+  copy cannot always tell which row the text atop a page continues.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
-from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from pipeline.records import Line
 from pipeline.textnorm import display_width, normalize_key
 from pipeline.unitnames import is_unit_name
+
+if TYPE_CHECKING:
+    from pipeline.readers.pdf import PageTable
 
 CELL = 10.0  # points per character cell of the copy: the size of every character drawn from it
 # A text line's height and the pitch of lines. Lines of two columns set half a line apart come out
@@ -67,7 +76,7 @@ class DrawnPage:
     chars: list[dict]
     height: float
     width: float
-    tight: list[int] = field(default_factory=list)  # lines where two columns may stand one space apart
+    crowded: list[int] = field(default_factory=list)  # lines where two columns may stand one space apart
 
 
 def page_columns(lines: list[str]) -> list[int]:
@@ -141,13 +150,13 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
 
     body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
     chars: list[dict] = []
-    tight: list[int] = []
+    crowded: list[int] = []
     for row, line in enumerate(lines):
         top = row * PITCH
         size = TITLE_SIZE * CELL if row in titles else CELL
         pieces = list(PIECE.finditer(line))
         line_start = len(chars)
-        for n, piece in enumerate(pieces):
+        for piece in pieces:
             x = 0.0
             start: float = piece.start()
             if row < body and column_at(piece.start()) is None:
@@ -165,8 +174,8 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
                 elif column is not None:
                     x = max(x + SPACE * CELL, place(column) * CELL)  # the next column, one space away
                 else:
-                    if _parts_columns(tokens[k - 1].group(), token.group()):
-                        tight.append(row)
+                    if _columns_one_space_apart(tokens[k - 1].group(), token.group()):
+                        crowded.append(row)
                     x += SPACE * CELL
                 for ch in token.group():
                     width = _width(ch) * CELL
@@ -175,7 +184,7 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
                     x += width
         _check_apart(chars, line_start, row)
     width = max((c["x1"] for c in chars), default=0.0)
-    return DrawnPage(chars, len(lines) * PITCH, width, tight)
+    return DrawnPage(chars, len(lines) * PITCH, width, crowded)
 
 
 def _width(ch: str) -> float:
@@ -188,7 +197,7 @@ def _drawn(piece: str) -> float:
     return sum(SPACE if ch == " " else _width(ch) for ch in piece)
 
 
-def _parts_columns(before: str, after: str) -> bool:
+def _columns_one_space_apart(before: str, after: str) -> bool:
     """A single space between two runs of Chinese text of two characters or more, or before an
     item number: no line of a cell holds one (the extractor spaces Latin text off Chinese, and a
     justified line's every character), so it is the white between two columns that came as close
@@ -198,8 +207,8 @@ def _parts_columns(before: str, after: str) -> bool:
     return bool(ITEM_START.match(after)) or (len(after) >= 2 and not after[0].isascii())
 
 
-class CopyOverlaps(Exception):
-    """The copy's pieces, placed at their columns, overlap: it cannot be read surely."""
+class UnreadablePage(Exception):
+    """A page of the copy that cannot be read surely; the message says why."""
 
 
 def _check_apart(chars: list[dict], start: int, row: int) -> None:
@@ -208,7 +217,7 @@ def _check_apart(chars: list[dict], start: int, row: int) -> None:
     placed = sorted(chars[start:], key=lambda c: c["x0"])
     for a, b in zip(placed, placed[1:]):
         if b["x0"] < a["x1"] - 0.05 * CELL:
-            raise CopyOverlaps(f"line {row + 1} of the page: {a['text']}{b['text']!r} placed over each other "
+            raise UnreadablePage(f"line {row + 1} of the page: {a['text']}{b['text']!r} placed over each other "
                                "(the copy keeps too little space between two columns to tell them apart)")
 
 
@@ -230,10 +239,6 @@ class Headings:
     """The table's headings as the page it starts on prints them."""
     keys: set[str]  # every piece of the heading lines, as a key
     unit_label: str  # the unit column's heading, read down its column (牵头单位)
-
-
-class MixedHeadings(Exception):
-    """Headings repeated on a page that cannot be parted from the table's text."""
 
 
 def _headings(pages: list[list[str]]) -> tuple[int | None, Headings]:
@@ -273,7 +278,7 @@ def _without_repeated_headings(lines: list[str], headings: Headings) -> list[str
     left = next((p for line in out[:body] for p in PIECE.findall(line)
                  if len(normalize_key(p)) >= 2 and normalize_key(p) in headings.keys), None)
     if left is not None:
-        raise MixedHeadings(f"the table's headings repeated here ({left}) stand among its text")
+        raise UnreadablePage(f"the table's headings repeated here ({left}) stand among its text")
     if seen and spelled and spelled != headings.unit_label and headings.unit_label.startswith(spelled):
         for k in range(after, len(out)):
             first = next(PIECE.finditer(out[k]), None)
@@ -324,8 +329,7 @@ def _unsure_rest(table: "PageTable | None", carry: "PageTable | None") -> int | 
 
 def read_layout_text(text: str, path: Path) -> list[Line]:
     from pipeline.errors import SourceError
-    from pipeline.readers.pdf import (PAGE_NUMBER, PageContent, TextRow, _ends_in_table, _read_unruled_table,
-                                      lines_of_pages)
+    from pipeline.readers.pdf import PAGE_NUMBER, PageContent, lines_of_pages
     from pipeline.readers.pdf_unruled import UnsureTable
 
     chunks = [_without_page_numbers(chunk.split("\n"), PAGE_NUMBER)
@@ -336,39 +340,40 @@ def read_layout_text(text: str, path: Path) -> list[Line]:
     first, headings = _headings(chunks)
     pages: list[PageContent] = []
     for number, lines in enumerate(chunks, start=1):
-        if first is not None and number - 1 > first:
-            try:
+        try:
+            if first is not None and number - 1 > first:
                 lines = _without_repeated_headings(lines, headings)
-            except MixedHeadings as error:
-                raise SourceError(path, f"page {number}: {error}") from None
-        place = offset_map(page_columns(lines), canonical)
-        try:
-            page = draw_page(lines, place or float, title_lines(lines))
-        except CopyOverlaps as error:
+            pages.append(_read_page(number, lines, canonical, pages[-1] if pages else None))
+        except (UnsureTable, UnreadablePage) as error:
             raise SourceError(path, f"page {number}: {error}") from None
-        carry = _ends_in_table(pages[-1]) if pages else None
-        try:
-            table = _read_unruled_table(page, carry)
-        except UnsureTable as error:
-            raise SourceError(path, f"page {number}: {error}") from None
-        crowded = [k for k in page.tight if table is not None and table.top - 1 <= k * PITCH <= table.bottom + 1]
-        if crowded:
-            raise SourceError(path, f"page {number}: line {crowded[0] + 1} of the page holds two runs of text one "
-                                    "space apart, which may be two columns: the copy keeps too little space "
-                                    "between columns to read the table")
-        unsure_rest = _unsure_rest(table, carry)
-        if unsure_rest is not None:
-            raise SourceError(path, f"page {number}: the text atop column {unsure_rest + 1} reads as the rest of the "
-                                    "row the page break cut, but that column's numbered cell ended above the break, and "
-                                    "the text starts no item: which row it belongs to is not sure")
-        if table is not None and place is None:
-            raise SourceError(path, f"page {number}: the table's text on this page does not show which of the "
-                                    "table's columns it stands in (the copy places each page's text by that page)")
-        tables = [table] if table is not None else []
-        rows = [TextRow(" ".join(PIECE.findall(line)), k * PITCH, k * PITCH + GLYPH)
-                for k, line in enumerate(lines) if line.strip()
-                and not any(t.top - 1 <= k * PITCH <= t.bottom + 1 for t in tables)]
-        pages.append(PageContent(number, page.height, rows, tables))
     if not any(p.text or p.tables for p in pages):
         raise SourceError(path, "text file holds no text")
     return lines_of_pages(pages, path)
+
+
+def _read_page(number: int, lines: list[str], canonical: list[int], before: "PageContent | None") -> "PageContent":
+    """One page's text lines and table, drawn and read as a PDF page."""
+    from pipeline.readers.pdf import PageContent, TextRow, ends_in_table, read_unruled_table
+
+    place = offset_map(page_columns(lines), canonical)
+    page = draw_page(lines, place or float, title_lines(lines))
+    carry = ends_in_table(before) if before is not None else None
+    table = read_unruled_table(page, carry)
+    if table is not None:
+        crowded = [k for k in page.crowded if table.top - 1 <= k * PITCH <= table.bottom + 1]
+        if crowded:
+            raise UnreadablePage(f"line {crowded[0] + 1} of the page holds two runs of text one space apart, "
+                                 "which may be two columns: the copy keeps too little space between columns "
+                                 "to read the table")
+        column = _unsure_rest(table, carry)
+        if column is not None:
+            raise UnreadablePage(f"the text atop column {column + 1} reads as the rest of the row the page break "
+                                 "cut, but that column's numbered cell ended above the break, and the text starts "
+                                 "no item: which row it belongs to is not sure")
+        if place is None:
+            raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
+                                 "stands in (the copy places each page's text by that page)")
+    rows = [TextRow(" ".join(PIECE.findall(line)), k * PITCH, k * PITCH + GLYPH)
+            for k, line in enumerate(lines) if line.strip()
+            and not (table is not None and table.top - 1 <= k * PITCH <= table.bottom + 1)]
+    return PageContent(number, page.height, rows, [table] if table is not None else [])

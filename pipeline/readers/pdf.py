@@ -273,7 +273,7 @@ def _unbreakable_head(text: str) -> str:
     return text[:end]
 
 
-def _read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
+def read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
     """A table drawn without ruling lines (pipeline/readers/pdf_unruled.py), in this reader's form."""
     read = read_unruled(page, carry.unruled if carry is not None else None)
     if read is None:
@@ -343,7 +343,7 @@ def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTa
         settings = {"explicit_horizontal_lines": _open_row_ends(page)}
         tables = [_read_table(page, t) for t in page.find_tables(settings) if len(_grid(t)) >= 3]
     if not tables:
-        unruled = _read_unruled_table(page, carry)
+        unruled = read_unruled_table(page, carry)
         tables = [unruled] if unruled is not None else []
     boxes = [(0, t.top - 1, page.width, t.bottom + 1) for t in tables]
     outside = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes))
@@ -351,7 +351,7 @@ def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTa
     return PageContent(number, page.height, text, tables)
 
 
-def _ends_in_table(page: PageContent) -> PageTable | None:
+def ends_in_table(page: PageContent) -> PageTable | None:
     if not page.tables:
         return None
     last = max(page.tables, key=lambda t: t.bottom)
@@ -425,7 +425,7 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
             tagged = tagged_tables(pdf)
             pages: list[PageContent] = []
             for k, page in enumerate(pdf.pages, start=1):
-                pages.append(_read_page(page, k, _ends_in_table(pages[-1]) if pages else None, tagged))
+                pages.append(_read_page(page, k, ends_in_table(pages[-1]) if pages else None, tagged))
         except UnsureTable as error:
             raise SourceError(path, f"page {k}: {error}") from None
         except (PSException, PdfminerException, MalformedPDFException) as error:
