@@ -51,6 +51,7 @@ PIECE = re.compile(r"\S+(?: \S+)*")  # text parted from the rest of its line by 
 TOKEN = re.compile(r"\S+")
 SPACE = 0.3  # in cells: the gap drawn for a single space inside a piece
 MIN_COLUMN = 3  # in cells: a column one character wide and the two spaces after it
+ALONE_LINES = 3  # lines holding one piece that start where a column does
 DRIFT = 1  # in cells: how far the extractor can place a piece from its column's start
 TABLE_LINES = 3  # lines of three pieces or more that make a copy a layout copy
 # Set in a Latin font, a period or comma is narrower than a digit: the 1. of an item number takes
@@ -80,13 +81,17 @@ class DrawnPage:
 
 
 def page_columns(lines: list[str]) -> list[int]:
-    """Where the page's columns start: the offsets at which pieces start on the lines that hold
-    two pieces or more below the headings (a line on its own can be a page number or a heading
-    centred anywhere), the most frequent of any within DRIFT cells of each other (two columns are
-    never that close)."""
+    """Where the page's columns start: the offsets at which pieces start, below the headings, on
+    lines that hold two pieces or more, or on ALONE_LINES lines of one piece (a line on its own can
+    be a page number or a heading centred anywhere); the most frequent of any within DRIFT cells of
+    each other (two columns are never that close)."""
     body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
     counts = Counter(m.start() for line in lines[body:] if len(PIECE.findall(line)) >= 2
                      for m in PIECE.finditer(line))
+    # A column whose lines stand between the others' (a centred cell half a line off) comes on
+    # lines of its own: where such lines start again and again, a column starts.
+    alone = Counter(m.start() for line in lines[body:] for m in PIECE.finditer(line) if len(PIECE.findall(line)) == 1)
+    counts.update({o: n for o, n in alone.items() if n >= ALONE_LINES})
     kept: list[int] = []
     for offset in sorted(counts, key=lambda o: (-counts[o], o)):
         if all(abs(offset - k) > DRIFT for k in kept):
