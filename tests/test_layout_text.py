@@ -120,6 +120,19 @@ def test_rows_and_unit_names_cut_by_page_breaks_are_read_exactly(repeat: bool) -
     assert measures(text) == expected(HEADER, LONG)
 
 
+TAIL: list[Row] = [("市公安局", [["1.加强宣传救助安置工作排查线索协作机制妇女儿童网络。"], ["1.协作机制妇女儿童网络平台宣传救助安置排查线索工作，加强协作机制妇女儿童网络平台宣传救助安置。"],
+                            ["做好总结、评估、考核、宣传等工作。"]])]
+
+
+def test_a_page_holding_only_the_rest_of_a_column_that_ran_on_is_that_column_s() -> None:
+    text = typeset(HEADER, TAIL, [2, 8, 7, 6], page_lines=4)
+    assert [ln.strip() for ln in text.split("\f")[2].splitlines()[:3]] == ["协作机制妇女儿", "童网络平台宣传", "救助安置。"]
+    assert measures(text) == expected(HEADER, TAIL)
+    # A new item there may be any column's that ended at the foot: not placed.
+    with pytest.raises(SourceError, match="page 3: the table's text on this page does not show which"):
+        measures(text.replace(" " * 16 + "协作机制妇女儿", " " * 16 + "2.协作机制妇女儿"))
+
+
 def test_a_page_where_a_column_other_than_the_unit_s_is_empty_is_refused() -> None:
     # The extractor closes up an empty column's white: the columns after it start where others would.
     text = typeset(HEADER, ROWS, [2, 8, 7, 6], page_lines=2, repeat_header=True)

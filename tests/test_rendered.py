@@ -56,7 +56,6 @@ REFUSED: set[tuple[str, str]] = {
     ("rendered-03", "txt-layout-browser"),
     ("rendered-04", "txt-pdfium-lo-ruled"),
     ("rendered-04", "txt-plumber-lo-ruled"),
-    ("rendered-04", "txt-layout-lo-ruled"),
     ("rendered-05", "txt-pdfium-lo-unruled"),
     ("rendered-05", "txt-plumber-lo-unruled"),
     ("rendered-05", "txt-layout-lo-unruled"),

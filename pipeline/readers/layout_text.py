@@ -66,6 +66,11 @@ ITEM_START = re.compile(r"[0-9０-９]{1,2}\s*[.．、](?![0-9０-９])")
 ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*[0-9０-９]*\s*$")
 
 
+def _body_start(lines: list[str]) -> int | None:
+    """The line where the table's body starts on a page (below the headings), if one shows it."""
+    return next((k for k, line in enumerate(lines) if BODY_START.search(line)), None)
+
+
 def is_layout_text(text: str) -> bool:
     """Whether a text copy kept its layout: lines that hold three or more pieces side by side."""
     return sum(1 for line in text.splitlines() if len(PIECE.findall(line)) >= 3) >= TABLE_LINES
@@ -85,7 +90,7 @@ def page_columns(lines: list[str]) -> list[int]:
     lines that hold two pieces or more, or on ALONE_LINES lines of one piece (a line on its own can
     be a page number or a heading centred anywhere); the most frequent of any within DRIFT cells of
     each other (two columns are never that close)."""
-    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    body = _body_start(lines) or 0  # no headings above a page's text unless its body starts below them
     counts = Counter(m.start() for line in lines[body:] if len(PIECE.findall(line)) >= 2
                      for m in PIECE.finditer(line))
     # A column whose lines stand between the others' (a centred cell half a line off) comes on
@@ -113,7 +118,13 @@ def offset_map(columns: list[int], canonical: list[int]) -> Callable[[float], fl
         best = list(range(1, len(canonical)))
     else:
         return None
-    knots = [(o, float(canonical[j])) for o, j in zip(columns, best)]
+    return _through(columns, [canonical[j] for j in best])
+
+
+def _through(offsets: list[int], onto: list[int]) -> Callable[[float], float]:
+    """The piecewise linear map of this page's column starts onto the copy's (other offsets in
+    between in proportion, before and after shifted with the nearest)."""
+    knots = [(o, float(x)) for o, x in zip(offsets, onto)]
 
     def place(offset: float) -> float:
         if offset <= knots[0][0]:
@@ -123,6 +134,22 @@ def offset_map(columns: list[int], canonical: list[int]) -> Callable[[float], fl
                 return x + (offset - a) * (y - x) / (b - a)
         return offset + knots[-1][1] - knots[-1][0]
     return place
+
+
+def _running_on(columns: list[int], canonical: list[int], carry: "PageTable | None") -> list[int] | None:
+    """The table columns (indices) of a page that holds nothing but the rest of the row the page
+    break cut, in the columns whose text ran on over the break: as many columns here as ran on, in
+    order. Which ran on must be plain: the same whether judged by the line reaching its column's
+    edge mid-sentence or by its being wrapped at all (a set phrase such as 做好总结工作 ends
+    without a mark, short or full), and the row's unit name must be whole. None otherwise."""
+    if carry is None or carry.unruled is None or not carry.rows or len(carry.unruled.columns) - 1 != len(canonical):
+        return None
+    state = carry.unruled
+    if not is_unit_name(state.unit):
+        return None  # the unit name's rest may stand here too
+    running = sorted(k for k, on in state.runs_on.items() if on)
+    wrapped = sorted(c.col for c in carry.rows[-1] if c.col > 0 and c.lines and c.lines[-1][1])
+    return running if running and running == wrapped and len(running) == len(columns) else None
 
 
 def _table_columns(pages: list[list[int]]) -> list[int]:
@@ -139,11 +166,20 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
     """The page's characters as boxes. `titles`: lines that are the annex's title, drawn larger as
     they are printed (the copy has lost the sizes; the table reader tells a title by its size)."""
     columns = page_columns(lines)
-    widest = {c: max(_drawn(m.group()) for line in lines for m in PIECE.finditer(line) if abs(m.start() - c) <= DRIFT)
-              for c in columns}
 
     def column_at(offset: int) -> int | None:
         return next((c for c in columns if abs(c - offset) <= DRIFT), None)
+
+    # How wide each column's text runs: a piece is cut where a word starts at another column's start
+    # (two columns one space apart).
+    widest: dict[int, float] = dict.fromkeys(columns, 0.0)
+    for line in lines:
+        for piece in PIECE.finditer(line):
+            starts = [t.start() for t in TOKEN.finditer(piece.group()) if column_at(piece.start() + t.start()) is not None]
+            for a, b in zip(starts, starts[1:] + [len(piece.group())]):
+                column = column_at(piece.start() + a)
+                if column is not None:
+                    widest[column] = max(widest[column], _drawn(piece.group()[a:b].rstrip()))
 
     def centred(offset: int, length: float) -> float:
         """Where a piece set apart from every column start stands: a heading centred in its column,
@@ -153,7 +189,7 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
         middle = min(columns, key=lambda c: abs(c + widest[c] / 2 - (offset + length / 2)))
         return middle + (widest[middle] - length) / 2
 
-    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    body = _body_start(lines) or 0
     chars: list[dict] = []
     crowded: list[int] = []
     for row, line in enumerate(lines):
@@ -254,7 +290,8 @@ def _headings(pages: list[list[str]]) -> tuple[int | None, Headings]:
             continue
         titles = title_lines(lines)
         top = max(titles) + 1 if titles else 0
-        body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+        body = _body_start(lines)
+        body = len(lines) if body is None else body
         pieces = [m for line in lines[top:body] for m in PIECE.finditer(line)]
         return index, Headings({normalize_key(m.group()) for m in pieces},
                                "".join(normalize_key(m.group()) for m in pieces if m.start() <= DRIFT))
@@ -266,7 +303,8 @@ def _without_repeated_headings(lines: list[str], headings: Headings) -> list[str
     keep their heights). A heading set down the unit column can run on into the body's first
     lines: what goes on spelling it there is blanked too. Headings left among the body's text are
     refused: the table reader would read them as cells."""
-    body = next((k for k, line in enumerate(lines) if BODY_START.search(line)), len(lines))
+    body = _body_start(lines)
+    body = len(lines) if body is None else body
     out = list(lines)
     seen, spelled, after = False, "", 0
     for k in range(body):
@@ -356,14 +394,31 @@ def read_layout_text(text: str, path: Path) -> list[Line]:
     return lines_of_pages(pages, path)
 
 
+def _only_the_rest(table: "PageTable", running: list[int]) -> bool:
+    """Whether a page's table is one row, the rest of the row cut before it, whose text stands in
+    the columns that ran on and goes on mid-paragraph in each (no item starts it)."""
+    if len(table.rows) != 1:
+        return False
+    cells = [c for c in table.rows[0] if c.lines]
+    return (all(c.col in running for c in cells) and {c.col for c in cells} == set(running)
+            and not any(ITEM_START.match(c.lines[0][0].strip()) for c in cells))
+
+
 def _read_page(number: int, lines: list[str], canonical: list[int], before: "PageContent | None") -> "PageContent":
     """One page's text lines and table, drawn and read as a PDF page."""
     from pipeline.readers.pdf import PageContent, TextRow, ends_in_table, read_unruled_table
 
-    place = offset_map(page_columns(lines), canonical)
-    page = draw_page(lines, place or float, title_lines(lines))
+    columns = page_columns(lines)
+    place = offset_map(columns, canonical)
     carry = ends_in_table(before) if before is not None else None
+    running = _running_on(columns, canonical, carry) if place is None else None
+    if running is not None:
+        place = _through(columns, [canonical[k] for k in running])
+    page = draw_page(lines, place or float, title_lines(lines))
     table = read_unruled_table(page, carry)
+    if table is not None and running is not None and not _only_the_rest(table, running):
+        raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
+                             "stands in (the copy places each page's text by that page)")
     if table is not None:
         crowded = [k for k in page.crowded if table.top - 1 <= k * PITCH <= table.bottom + 1]
         if crowded:
