@@ -193,6 +193,14 @@ def convert_to_pdf(docx: Path, out: Path, password: str | None = None) -> None:
         shutil.move(Path(tmp) / (docx.stem + ".pdf"), out)
 
 
+def write_layout_copy(pdf: Path, out: Path) -> None:
+    """The PDF's text as poppler copies it with its layout kept (pdftotext -layout, from
+    poppler-utils): the form pipeline/readers/layout_text.py reads."""
+    if shutil.which("pdftotext") is None:
+        raise SystemExit("make_fixtures: pdftotext not found; apt-get install -y poppler-utils")
+    subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), str(out)], check=True, timeout=60)
+
+
 def build_scanned_pdf(pdf: Path, out: Path) -> None:
     """The first page of `pdf` as a picture only, the way a scanner delivers it."""
     import pdfplumber
@@ -387,9 +395,11 @@ def main(argv: list[str] | None = None) -> int:
             page = Path(tmp) / f"{FIXTURE_STEM}.html"
             page.write_text(notice_html(notices[0]), encoding="utf-8")
             print_with_browser(page, browser)
+        layout = args.out / f"{FIXTURE_STEM}-unruled-layout.txt"
+        write_layout_copy(unruled, layout)
         build_scanned_pdf(pdf, args.out / "scanned-notice.pdf")
         build_protected_pdf(args.out / "password-protected.pdf")
-        for written in (pdf, unruled, browser, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
+        for written in (pdf, unruled, layout, browser, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):
             print(f"wrote {written} ({written.stat().st_size:,} bytes)")
     return 0
 

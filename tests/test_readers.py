@@ -66,7 +66,8 @@ def from_text(tmp_path_factory) -> dict[str, list[tuple]]:
                              ROOT / "raw" / "luan-2022-consultation-page.txt"))
 
 
-@pytest.mark.parametrize("fixture", [f"{NOTICE}.docx", f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf", f"{NOTICE}-browser.pdf"])
+@pytest.mark.parametrize("fixture", [f"{NOTICE}.docx", f"{NOTICE}.pdf", f"{NOTICE}-unruled.pdf", f"{NOTICE}-browser.pdf",
+                                     f"{NOTICE}-unruled-layout.txt"])
 def test_the_datasets_equal_those_from_the_text_source(fixture, from_text, tmp_path):
     from_file = datasets(raw_with(tmp_path, FIXTURES / fixture))
     for name, rows in from_text.items():
