@@ -81,7 +81,6 @@ class DrawnPage:
     """A page drawn from the text copy, as much of a pdfplumber page as the table reader uses."""
     chars: list[dict]
     height: float
-    width: float
     crowded: list[int] = field(default_factory=list)  # lines where two columns may stand one space apart
 
 
@@ -162,7 +161,7 @@ def _table_columns(pages: list[list[int]]) -> list[int]:
     return next(c for c in pages if len(c) == n)
 
 
-def draw_page(lines: list[str], place: Callable[[float], float], titles: frozenset[int] = frozenset()) -> DrawnPage:
+def _draw_page(lines: list[str], place: Callable[[float], float], titles: frozenset[int] = frozenset()) -> DrawnPage:
     """The page's characters as boxes. `titles`: lines that are the annex's title, drawn larger as
     they are printed (the copy has lost the sizes; the table reader tells a title by its size)."""
     columns = page_columns(lines)
@@ -224,8 +223,7 @@ def draw_page(lines: list[str], place: Callable[[float], float], titles: frozens
                                   "bottom": top + GLYPH, "size": size})
                     x += width
         _check_apart(chars, line_start, row)
-    width = max((c["x1"] for c in chars), default=0.0)
-    return DrawnPage(chars, len(lines) * PITCH, width, crowded)
+    return DrawnPage(chars, len(lines) * PITCH, crowded)
 
 
 def _width(ch: str) -> float:
@@ -262,7 +260,7 @@ def _check_apart(chars: list[dict], start: int, row: int) -> None:
                                "(the copy keeps too little space between two columns to tell them apart)")
 
 
-def title_lines(lines: list[str]) -> frozenset[int]:
+def _title_lines(lines: list[str]) -> frozenset[int]:
     """The annex's title: the first line after the 附件 heading."""
     out: set[int] = set()
     heading = False
@@ -288,7 +286,7 @@ def _headings(pages: list[list[str]]) -> tuple[int | None, Headings]:
     for index, lines in enumerate(pages):
         if len(page_columns(lines)) < 3:
             continue
-        titles = title_lines(lines)
+        titles = _title_lines(lines)
         top = max(titles) + 1 if titles else 0
         body = _body_start(lines)
         body = len(lines) if body is None else body
@@ -414,7 +412,7 @@ def _read_page(number: int, lines: list[str], canonical: list[int], before: "Pag
     running = _running_on(columns, canonical, carry) if place is None else None
     if running is not None:
         place = _through(columns, [canonical[k] for k in running])
-    page = draw_page(lines, place or float, title_lines(lines))
+    page = _draw_page(lines, place or float, _title_lines(lines))
     table = read_unruled_table(page, carry)
     if table is not None and running is not None and not _only_the_rest(table, running):
         raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
