@@ -230,3 +230,12 @@ def test_text_atop_a_page_that_starts_no_item_below_a_numbered_cell_that_ended_i
     assert _unsure_rest(paragraph, before) == 1
     assert _unsure_rest(going_on, before) is None  # the cut paragraph goes on
     assert _unsure_rest(next_item, before) is None  # the cell goes on with its next item
+
+
+def test_a_copy_without_its_page_breaks_is_refused_when_it_shows_more_pages() -> None:
+    # Its page numbers and repeated headings would stand inside the table.
+    text = typeset(HEADER, LONG, [2, 8, 7, 6], page_lines=4, repeat_header=True)
+    with pytest.raises(SourceError, match="not its page breaks"):
+        measures(text.replace("\f", "\n"))
+    one_page = typeset(HEADER, ROWS, [2, 8, 7, 6])
+    assert measures(one_page.replace("\f", "\n")) == expected(HEADER, ROWS)

@@ -368,6 +368,19 @@ def _unsure_rest(table: "PageTable | None", carry: "PageTable | None") -> int | 
     return None
 
 
+def _more_pages(lines: list[str], headings: Headings, page_number: re.Pattern[str]) -> bool:
+    """Whether a copy without form feeds shows more than one page: a page number (not a bare one)
+    before its last lines, or its headings printed again. Without the breaks, a page's number and
+    headings would stand inside the table."""
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    numbers = [k for k in filled[:-FURNITURE_LINES]
+               if page_number.fullmatch(normalize_key(lines[k])) and not normalize_key(lines[k]).isdigit()]
+    body = _body_start(lines) or 0
+    repeated = [k for k in filled if k > body and len(PIECE.findall(lines[k])) >= 2
+                and all(normalize_key(p) in headings.keys for p in PIECE.findall(lines[k]))]
+    return bool(numbers or repeated)
+
+
 def read_layout_text(text: str, path: Path) -> list[Line]:
     from pipeline.errors import SourceError
     from pipeline.readers.pdf import PAGE_NUMBER, PageContent, lines_of_pages
@@ -379,6 +392,10 @@ def read_layout_text(text: str, path: Path) -> list[Line]:
         chunks.pop()
     canonical = _table_columns([page_columns(lines) for lines in chunks])
     first, headings = _headings(chunks)
+    if len(chunks) == 1 and _more_pages(chunks[0], headings, PAGE_NUMBER):
+        raise SourceError(path, "the copy keeps its columns but not its page breaks (no form feed between its pages, "
+                                "which its page numbers or repeated headings show): copy it again with them, as "
+                                "pdftotext -layout does")
     pages: list[PageContent] = []
     for number, lines in enumerate(chunks, start=1):
         try:
