@@ -138,6 +138,19 @@ def test_numbered_cells_and_files_that_carry_paragraphs_raise_no_doubt():
         assert not [i for i in table.issues if i.kind == "paragraph_end_unsure"]
 
 
+def test_a_short_line_of_a_numbered_item_that_ends_no_sentence_goes_on_in_an_unnumbered_line():
+    # LibreOffice keeps a quotation with its neighbours: 开 | 展“2+Ｎ”招聘 leaves a line of one
+    # character mid-sentence. A cell numbers all its paragraphs or none: the item goes on.
+    table = _table([("1.完善通报机制。", False), ("2.常态化开", False), ("展“2+Ｎ”招聘活动。", False)])
+    assert [(m.label, m.text) for m in table.measures if m.phase == "2024年"] == [
+        ("1", "完善通报机制。"), ("2", "常态化开展“2+Ｎ”招聘活动。")]
+    # After a sentence's end the page's paragraph end stands; a file that carries paragraphs is read as it says.
+    ended = _table([("1.完善通报机制。", False), ("做好总结工作。", False)])
+    docx_like = _table([("1.常态化开", False), ("展招聘活动。", False)], judged=False)
+    assert [m.label for m in ended.measures if m.phase == "2024年"] == ["1", ""]
+    assert [m.label for m in docx_like.measures if m.phase == "2024年"] == ["1", ""]
+
+
 def test_a_full_line_completing_a_measure_printed_elsewhere_is_in_doubt():
     from pipeline.annex.cells import parse_cell_annex
     cells = {(0, 0): [("单位", False)], (0, 1): [("2024年", False)], (0, 2): [("2025年", False)],

@@ -65,15 +65,23 @@ def _phases(header: list[list[GridCell]], columns: int) -> list[str]:
 
 def _measures(cell: GridCell) -> list[tuple[str, list[Line]]]:
     """(label, lines) per measure: a paragraph opens a measure, and so does a line whose item
-    number rises (a PDF cannot always tell a wrapped line from a paragraph's last one)."""
+    number rises (a PDF cannot always tell a wrapped line from a paragraph's last one).
+
+    A cell numbers all its paragraphs or none. Where the page, not the file, says a paragraph
+    ended (a PDF's geometry), a line of a numbered item that ends no sentence and is followed by
+    a line with no item number was wrapped after all: line breaking can leave a line short (开 |
+    展“2+Ｎ”招聘, where the quotation keeps its neighbours together)."""
     items: list[tuple[str, list[Line]]] = []
     previous: int | None = None
     wrapped = False
-    for ln in cell.lines:
+    for k, ln in enumerate(cell.lines):
         m = LABEL.match(ln.text.strip())
         number = int(normalize_key(m.group(1))) if m else None
         rises = number is not None and (previous is None or number > previous)
-        if not items or rises or not wrapped:
+        before = cell.lines[k - 1] if k else None
+        goes_on = (before is not None and before.wrap_judged and number is None and items[-1][0] != ""
+                   and _ending(before) == "none")
+        if not items or rises or not (wrapped or goes_on):
             items.append((normalize_key(m.group(1)) if m else "", []))
             previous = number if number is not None else previous
         items[-1][1].append(ln)
