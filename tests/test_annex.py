@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.annex import cross_check, parse_annex, quality_report
+from pipeline.errors import SourceError
 from pipeline.load import load_documents
 from pipeline.records import plan_versions
 from pipeline.textnorm import phase_key
@@ -162,3 +163,17 @@ def test_a_full_line_completing_a_measure_printed_elsewhere_is_in_doubt():
     table = parse_cell_annex(_cell_lines(cells), "plan.pdf")
     doubt = [(i.unit, i.phase, i.text) for i in table.issues if i.kind == "paragraph_end_unsure"]
     assert doubt == [("市妇联", "2025年", "做好总结工作")]
+
+
+@pytest.mark.parametrize(("headings", "reason"), [
+    (["单位", "重点任务", "2023年", "年度目标2024-2029年", "2030年"], "heading over several columns run into one"),
+    (["单位", "重点任务", "2026 年2027—2030 年", "2031年"], "two columns' headings"),
+    (["单位", "单位", "2023年", "2024年"], "reads as the unit column's heading"),
+])
+def test_a_header_read_into_the_wrong_columns_is_refused(headings, reason):
+    # How a misplaced header shows in a table read from a page's geometry.
+    from pipeline.annex.cells import parse_cell_annex
+    cells = {(0, k): [(h, False)] for k, h in enumerate(headings)}
+    cells.update({(1, 0): [("市民政局", False)]} | {(1, k): [("开展专项排查。", False)] for k in range(1, len(headings))})
+    with pytest.raises(SourceError, match=reason):
+        parse_cell_annex(_cell_lines(cells), "plan.pdf")

@@ -46,6 +46,22 @@ def test_a_heading_over_two_columns_gives_way_to_the_headings_under_it():
         [(2, "年度推进举措")], [(0, "单位"), (1, "重点任务"), (2, "2022"), (3, "2023")]]
 
 
+def test_a_heading_centred_inside_the_middle_column_gives_way_to_a_heading_that_wraps_itself():
+    # 年度目标 over three year columns sits inside the middle one, whose own heading wraps over two
+    # lines (2024-2029 | 年): centred in the row, it starts higher than its neighbours' one-line
+    # headings, but is centred level with them.
+    lines = [line("单位", 0, 12), line("年度目标", 200, 0), line("2023年", 100, 19),
+             line("2024-2029", 200, 14), line("年", 220, 24), line("2030年", 300, 19)]
+    for top in (40, 54):
+        lines += [line("市公", 0, top), line("一二三四五六七", 100, top), line("一二三四五六七", 200, top),
+                  line("一二三四五六七", 300, top)]
+    columns = _find_columns(lines)
+    assert all(_place(ln, columns) for ln in lines)
+    header = _header_rows([ln for ln in lines if ln.top < 40], _prepare(lines, columns))
+    assert [[(col, "".join(ln.text for ln in cell)) for col, _, cell in row] for row in header] == [
+        [(2, "年度目标")], [(0, "单位"), (1, "2023年"), (2, "2024-2029年"), (3, "2030年")]]
+
+
 def test_a_unit_name_cut_by_a_page_break_goes_on():
     assert not is_unit_name("团")
     assert continues_unit_name("团", "市委")

@@ -123,6 +123,14 @@ def _unsure_breaks(cells: list[tuple[str, str, list[list[Line]]]], printed: set[
 GLUED_HEADINGS = re.compile(r"年[0-9]")
 
 
+def _spanning_heading_run_in(phases: list[str]) -> str | None:
+    """A year's heading with words before its year where the other years' headings have none:
+    a heading centred over the year columns (年度目标), read into the middle one's."""
+    dated = [normalize_key(p) for p in phases if re.search(r"[0-9]", p)]
+    worded = [p for p in dated if not p[:1].isdigit()]
+    return worded[0] if len(worded) == 1 and len(dated) >= 3 else None
+
+
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     table, rows = _cells(lines)
     ordered = list(rows.values())
@@ -137,6 +145,10 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     glued = next((p for p in phases if GLUED_HEADINGS.search(normalize_key(p))), None)
     if glued is not None:
         raise SourceError(source, f"annex table {table + 1}: the heading {glued!r} reads as two columns' headings")
+    spanned = _spanning_heading_run_in(phases)
+    if spanned is not None:
+        raise SourceError(source, f"annex table {table + 1}: the heading {spanned!r} reads as a heading over several "
+                                  "columns run into one column's")
     labelled = next((p for p in phases if UNIT_LABEL.fullmatch(normalize_key(p))), None)
     if labelled is not None:
         # The unit column's heading over a column of measures: the header was read into the wrong

@@ -571,7 +571,8 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
 
     A heading centred over an odd number of columns can sit inside the middle one: it is told from
     a heading wrapped over two lines by the heading under it, which starts level with the headings
-    of other columns (all of them below the spanning heading)."""
+    of other columns, or is centred level with them when it wraps itself (all of them below the
+    spanning heading)."""
     spanning = [ln for ln in lines if ln.span > 1]
     own: dict[int, list[TLine]] = {}
     for ln in sorted((ln for ln in lines if ln.span == 1), key=lambda ln: ln.top):
@@ -582,7 +583,8 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
             continue
         for cut in range(len(col_lines) - 1, 0, -1):
             level = [c for c, other in own.items() if c not in (0, col)
-                     and abs(min(ln.top for ln in other) - col_lines[cut].top) <= tol
+                     and (abs(min(ln.top for ln in other) - col_lines[cut].top) <= tol
+                          or abs(_middle(other) - _middle(col_lines[cut:])) <= tol)
                      and all(ln.top > col_lines[cut - 1].bottom - tol for ln in other)]
             if level:
                 spanning.extend(col_lines[:cut])
@@ -591,6 +593,10 @@ def _header_rows(lines: list[TLine], p: "_Page") -> list[list[tuple[int, int, li
     spanning.sort(key=lambda ln: (ln.top, ln.col))
     rows = [[(ln.col, ln.span, [ln]) for ln in spanning]] if spanning else []
     return rows + [[(col, 1, own[col]) for col in sorted(own)]]
+
+
+def _middle(lines: list[TLine]) -> float:
+    return (min(ln.top for ln in lines) + max(ln.bottom for ln in lines)) / 2
 
 
 def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
