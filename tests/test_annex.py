@@ -145,10 +145,14 @@ def test_a_short_line_of_a_numbered_item_that_ends_no_sentence_goes_on_in_an_unn
     table = _table([("1.完善通报机制。", False), ("2.常态化开", False), ("展“2+Ｎ”招聘活动。", False)])
     assert [(m.label, m.text) for m in table.measures if m.phase == "2024年"] == [
         ("1", "完善通报机制。"), ("2", "常态化开展“2+Ｎ”招聘活动。")]
-    # After a sentence's end the page's paragraph end stands; a file that carries paragraphs is read as it says.
-    ended = _table([("1.完善通报机制。", False), ("做好总结工作。", False)])
+    assert not [i for i in table.issues if i.kind == "paragraph_end_unsure"]
+    # After a sentence's end (a page break can cut an item there too) the item goes on as well,
+    # and the cell is named in doubt. A file that carries paragraphs is read as it says.
+    ended = _table([("1.完善通报机制；", False), ("做好总结工作。", False)])
     docx_like = _table([("1.常态化开", False), ("展招聘活动。", False)], judged=False)
-    assert [m.label for m in ended.measures if m.phase == "2024年"] == ["1", ""]
+    assert [(m.label, m.text) for m in ended.measures if m.phase == "2024年"] == [("1", "完善通报机制；做好总结工作。")]
+    assert [(i.unit, i.phase, i.text) for i in ended.issues if i.kind == "paragraph_end_unsure"] == [
+        ("市数据资源管理局", "2024年", "1.完善通报机制；")]
     assert [m.label for m in docx_like.measures if m.phase == "2024年"] == ["1", ""]
 
 

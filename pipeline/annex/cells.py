@@ -63,15 +63,18 @@ def _phases(header: list[list[GridCell]], columns: int) -> list[str]:
     return phases
 
 
-def _measures(cell: GridCell) -> list[tuple[str, list[Line]]]:
+def _measures(cell: GridCell) -> tuple[list[tuple[str, list[Line]]], list[Line]]:
     """(label, lines) per measure: a paragraph opens a measure, and so does a line whose item
-    number rises (a PDF cannot always tell a wrapped line from a paragraph's last one).
+    number rises (a PDF cannot always tell a wrapped line from a paragraph's last one); and the
+    lines after which a paragraph may have ended though the item was read as going on.
 
     A cell numbers all its paragraphs or none. Where the page, not the file, says a paragraph
-    ended (a PDF's geometry), a line of a numbered item that ends no sentence and is followed by
-    a line with no item number was wrapped after all: line breaking can leave a line short (开 |
-    展“2+Ｎ”招聘, where the quotation keeps its neighbours together)."""
+    ended (a PDF's geometry), a line of a numbered item followed by a line with no item number was
+    wrapped after all: line breaking can leave a line short (开 | 展“2+Ｎ”招聘, where the quotation
+    keeps its neighbours together), and a page break cuts an item anywhere. Where that line ends a
+    sentence or a clause, the file does not show which it is: it is returned, to be named in doubt."""
     items: list[tuple[str, list[Line]]] = []
+    unsure: list[Line] = []
     previous: int | None = None
     wrapped = False
     for k, ln in enumerate(cell.lines):
@@ -79,14 +82,15 @@ def _measures(cell: GridCell) -> list[tuple[str, list[Line]]]:
         number = int(normalize_key(m.group(1))) if m else None
         rises = number is not None and (previous is None or number > previous)
         before = cell.lines[k - 1] if k else None
-        goes_on = (before is not None and before.wrap_judged and number is None and items[-1][0] != ""
-                   and _ending(before) == "none")
+        goes_on = before is not None and before.wrap_judged and number is None and items[-1][0] != ""
+        if goes_on and not wrapped and _ending(before) != "none":
+            unsure.append(before)
         if not items or rises or not (wrapped or goes_on):
             items.append((normalize_key(m.group(1)) if m else "", []))
             previous = number if number is not None else previous
         items[-1][1].append(ln)
         wrapped = ln.wrapped
-    return items
+    return items, unsure
 
 
 # How a paragraph can end, by its last mark: a sentence (。), a clause of a list (；), or no mark.
@@ -177,7 +181,12 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
                 issues.append(QualityIssue("cells_merged", f"one cell spans {cell.ref.colspan} columns; "
                                            f"its measures are given to {phase}", cell.lines[0].lineno,
                                            cell.lines[-1].lineno, unit, phase, cell.text))
-            items = _measures(cell)
+            items, unsure = _measures(cell)
+            for line in unsure:
+                issues.append(QualityIssue("paragraph_end_unsure", f"a line of {unit} under {phase} ends a sentence "
+                                           f"(page {line.page}) and the next has no item number: whether the item "
+                                           "ends there, the file does not show; read as going on", line.lineno,
+                                           line.lineno, unit, phase, line.text))
             if not any(LABEL.match(ln.text.strip()) for ln in cell.lines):
                 unnumbered.append((unit, phase, [item for _, item in items]))
             for label, item in items:
