@@ -127,12 +127,24 @@ def _unsure_breaks(cells: list[tuple[str, str, list[list[Line]]]], printed: set[
 GLUED_HEADINGS = re.compile(r"年[0-9]")
 
 
-def _spanning_heading_run_in(phases: list[str]) -> str | None:
-    """A year's heading with words before its year where the other years' headings have none:
-    a heading centred over the year columns (年度目标), read into the middle one's."""
+def _misread_heading(phases: list[str]) -> str | None:
+    """Why a column's heading shows the header read into the wrong columns (None when none does):
+    - two years' headings run together (2026 年2027—2030 年);
+    - a year's heading with words before its year where the other years' headings have none: a
+      heading centred over the year columns (年度目标), read into the middle one's;
+    - the unit column's heading over a column of measures (a heading set down a narrow column,
+      parted by a heading beside it)."""
+    glued = next((p for p in phases if GLUED_HEADINGS.search(normalize_key(p))), None)
+    if glued is not None:
+        return f"the heading {glued!r} reads as two columns' headings"
     dated = [normalize_key(p) for p in phases if re.search(r"[0-9]", p)]
     worded = [p for p in dated if not p[:1].isdigit()]
-    return worded[0] if len(worded) == 1 and len(dated) >= 3 else None
+    if len(worded) == 1 and len(dated) >= 3:
+        return f"the heading {worded[0]!r} reads as a heading over several columns run into one column's"
+    labelled = next((p for p in phases if UNIT_LABEL.fullmatch(normalize_key(p))), None)
+    if labelled is not None:
+        return f"the heading {labelled!r} of a column of measures reads as the unit column's heading"
+    return None
 
 
 def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
@@ -146,19 +158,9 @@ def parse_cell_annex(lines: list[Line], source: str = "") -> AnnexTable:
     phases = _phases(header, columns)
     if not all(phases):
         raise SourceError(source, f"annex table {table + 1}: a column has no heading")
-    glued = next((p for p in phases if GLUED_HEADINGS.search(normalize_key(p))), None)
-    if glued is not None:
-        raise SourceError(source, f"annex table {table + 1}: the heading {glued!r} reads as two columns' headings")
-    spanned = _spanning_heading_run_in(phases)
-    if spanned is not None:
-        raise SourceError(source, f"annex table {table + 1}: the heading {spanned!r} reads as a heading over several "
-                                  "columns run into one column's")
-    labelled = next((p for p in phases if UNIT_LABEL.fullmatch(normalize_key(p))), None)
-    if labelled is not None:
-        # The unit column's heading over a column of measures: the header was read into the wrong
-        # columns (a heading set down a narrow column, parted by a heading beside it).
-        raise SourceError(source, f"annex table {table + 1}: the heading {labelled!r} of a column of measures "
-                                  "reads as the unit column's heading")
+    misread = _misread_heading(phases)
+    if misread is not None:
+        raise SourceError(source, f"annex table {table + 1}: {misread}")
 
     measures: list[AnnexMeasure] = []
     issues: list[QualityIssue] = []

@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from pipeline.readers.pdf_unruled import ITEM
 from pipeline.records import Line
 from pipeline.textnorm import display_width, normalize_key
-from pipeline.unitnames import is_unit_name
+from pipeline.unitnames import UNIT_START, is_unit_name
 
 if TYPE_CHECKING:
     from pipeline.readers.pdf import PageTable
@@ -61,8 +62,7 @@ FURNITURE_LINES = 3  # a page's first and last lines where its number can stand
 TITLE_SIZE = 1.5  # a title's size, in cells
 # A line where the table's body starts: an item number, or a unit name's first characters at the
 # line's start. Above it, on a page the table starts or repeats its header on, stand the headings.
-BODY_START = re.compile(r"(^|\s)[0-9０-９]{1,2}\s*[.．、](?![0-9０-９])|^(中共|共青团|[市县区省州盟旗镇乡团])")
-ITEM_START = re.compile(r"[0-9０-９]{1,2}\s*[.．、](?![0-9０-９])")
+BODY_START = re.compile(rf"(^|\s){ITEM.pattern.removeprefix('^')}|{UNIT_START.pattern}")
 ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*[0-9０-９]*\s*$")
 
 
@@ -161,10 +161,11 @@ def _table_columns(pages: list[list[int]]) -> list[int]:
     return next(c for c in pages if len(c) == n)
 
 
-def _draw_page(lines: list[str], place: Callable[[float], float], titles: frozenset[int] = frozenset()) -> DrawnPage:
-    """The page's characters as boxes. `titles`: lines that are the annex's title, drawn larger as
-    they are printed (the copy has lost the sizes; the table reader tells a title by its size)."""
-    columns = page_columns(lines)
+def _draw_page(lines: list[str], columns: list[int], place: Callable[[float], float],
+               titles: frozenset[int] = frozenset()) -> DrawnPage:
+    """The page's characters as boxes; `columns`: the page's column starts (`page_columns`).
+    `titles`: lines that are the annex's title, drawn larger as they are printed (the copy has
+    lost the sizes; the table reader tells a title by its size)."""
 
     def column_at(offset: int) -> int | None:
         return next((c for c in columns if abs(c - offset) <= DRIFT), None)
@@ -243,7 +244,7 @@ def _columns_one_space_apart(before: str, after: str) -> bool:
     as one space."""
     if len(before) < 2 or before[-1].isascii():
         return False
-    return bool(ITEM_START.match(after)) or (len(after) >= 2 and not after[0].isascii())
+    return bool(ITEM.match(after)) or (len(after) >= 2 and not after[0].isascii())
 
 
 class UnreadablePage(Exception):
@@ -363,7 +364,7 @@ def _unsure_rest(table: "PageTable | None", carry: "PageTable | None") -> int | 
     ended = {c.col for c in carry.rows[-1] if c.lines and not c.lines[-1][1]}
     for cell in first:
         if cell.col in ended and cell.col in carry.unruled.last_item and cell.lines \
-                and not ITEM_START.match(cell.lines[0][0].strip()):
+                and not ITEM.match(cell.lines[0][0].strip()):
             return cell.col
     return None
 
@@ -416,7 +417,7 @@ def _only_the_rest(table: "PageTable", running: list[int]) -> bool:
         return False
     cells = [c for c in table.rows[0] if c.lines]
     return (all(c.col in running for c in cells) and {c.col for c in cells} == set(running)
-            and not any(ITEM_START.match(c.lines[0][0].strip()) for c in cells))
+            and not any(ITEM.match(c.lines[0][0].strip()) for c in cells))
 
 
 def _read_page(number: int, lines: list[str], canonical: list[int], before: "PageContent | None") -> "PageContent":
@@ -429,7 +430,7 @@ def _read_page(number: int, lines: list[str], canonical: list[int], before: "Pag
     running = _running_on(columns, canonical, carry) if place is None else None
     if running is not None:
         place = _through(columns, [canonical[k] for k in running])
-    page = _draw_page(lines, place or float, _title_lines(lines))
+    page = _draw_page(lines, columns, place or float, _title_lines(lines))
     table = read_unruled_table(page, carry)
     if table is not None and running is not None and not _only_the_rest(table, running):
         raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
