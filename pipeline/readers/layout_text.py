@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline.readers.pdf_unruled import ITEM
+from pipeline.readers.pdf_unruled import ITEM, UnsureTable
 from pipeline.records import Line
 from pipeline.textnorm import display_width, normalize_key
 from pipeline.unitnames import UNIT_START, is_unit_name
@@ -64,6 +64,8 @@ TITLE_SIZE = 1.5  # a title's size, in cells
 # line's start. Above it, on a page the table starts or repeats its header on, stand the headings.
 BODY_START = re.compile(rf"(^|\s){ITEM.pattern.removeprefix('^')}|{UNIT_START.pattern}")
 ANNEX_HEADING = re.compile(r"^\s*附\s*件\s*[0-9０-９]*\s*$")
+UNPLACED = ("the table's text on this page does not show which of the table's columns it stands in "
+            "(the copy places each page's text by that page)")
 
 
 def _body_start(lines: list[str]) -> int | None:
@@ -385,7 +387,6 @@ def _more_pages(lines: list[str], headings: Headings, page_number: re.Pattern[st
 def read_layout_text(text: str, path: Path) -> list[Line]:
     from pipeline.errors import SourceError
     from pipeline.readers.pdf import PAGE_NUMBER, PageContent, lines_of_pages
-    from pipeline.readers.pdf_unruled import UnsureTable
 
     chunks = [_without_page_numbers(chunk.split("\n"), PAGE_NUMBER)
               for chunk in text.replace("\r\n", "\n").split("\f")]
@@ -431,10 +432,14 @@ def _read_page(number: int, lines: list[str], canonical: list[int], before: "Pag
     if running is not None:
         place = _through(columns, [canonical[k] for k in running])
     page = _draw_page(lines, columns, place or float, _title_lines(lines))
-    table = read_unruled_table(page, carry)
+    try:
+        table = read_unruled_table(page, carry)
+    except UnsureTable:
+        if place is None:  # drawn at the copy's own offsets, the text was bound to misread
+            raise UnreadablePage(UNPLACED) from None
+        raise
     if table is not None and running is not None and not _only_the_rest(table, running):
-        raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
-                             "stands in (the copy places each page's text by that page)")
+        raise UnreadablePage(UNPLACED)
     if table is not None:
         crowded = [k for k in page.crowded if table.top - 1 <= k * PITCH <= table.bottom + 1]
         if crowded:
@@ -447,8 +452,7 @@ def _read_page(number: int, lines: list[str], canonical: list[int], before: "Pag
                                  "cut, but that column's numbered cell ended above the break, and the text starts "
                                  "no item: which row it belongs to is not sure")
         if place is None:
-            raise UnreadablePage("the table's text on this page does not show which of the table's columns it "
-                                 "stands in (the copy places each page's text by that page)")
+            raise UnreadablePage(UNPLACED)
     rows = [TextRow(" ".join(PIECE.findall(line)), k * PITCH, k * PITCH + GLYPH)
             for k, line in enumerate(lines) if line.strip()
             and not (table is not None and table.top - 1 <= k * PITCH <= table.bottom + 1)]
