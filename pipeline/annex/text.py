@@ -1243,8 +1243,9 @@ def _refuse_row_order(lines: list[TextLine], source: str) -> None:
     across = [ln for ln in lines if _column_gaps(ln) >= 2]
     if len(lines) >= 10 and len(across) > ROW_ORDER_SHARE * len(lines):
         raise SourceError(source, f"annex table from line {across[0].lineno} is copied row by row, each line "
-                                  "across all columns: its cells cannot be told apart in text; read the PDF itself "
-                                  "or a copy in content order")
+                                  "across all columns: its cells cannot be told apart in text; put the PDF or DOCX "
+                                  "in the raw folder, or copy the PDF's text keeping its layout "
+                                  "(pdftotext -layout)")
 
 
 def _check_cell_ends(rows: list[_Row], phases: list[str], widths: list[float], source: str) -> None:
