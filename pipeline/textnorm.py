@@ -55,6 +55,19 @@ def display_width(text: str) -> float:
     return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in text)
 
 
+def _wide(ch: str) -> bool:
+    return not ch.isascii() and unicodedata.east_asian_width(ch) in "WFA"
+
+
+def without_spread_spaces(text: str) -> str:
+    """A table cell's line without the spaces a PDF reader put between two wide characters
+    (ideographs, Chinese punctuation and quotes). Chinese text has none there; justification
+    spreads a line's characters apart (常 态 化 before a number that did not fit), and the white
+    reads as spaces. A space beside a Latin letter or a digit stays (2022 年, 12355 青少年)."""
+    return _WHITESPACE.sub(lambda m: "" if 0 < m.start() and m.end() < len(text) and _wide(text[m.start() - 1])
+                           and _wide(text[m.end()]) else m.group(), text)
+
+
 def join_lines(parts: list[str]) -> str:
     """Join wrapped lines into one paragraph.
 

@@ -310,6 +310,10 @@ def draw_notice(k: int, rng: random.Random, real: Annex, real_city: str, body: l
     city = rng.choice(CITIES) + "市"
     year = rng.randint(2021, 2026)
     number = rng.choice(NUMBER_FORMS).format(c=city[0], y=year, n=rng.randint(1, 120))
+    # Justified text (两端对齐, the default of Chinese Word's Normal style) stretches every line a
+    # layout broke to the edge. Drawn apart from the main stream, so that every corpus drawn
+    # before this factor existed keeps its other factors and contents.
+    factors["justify"] = random.Random(f"justify:{k}:{number}").random() < 0.5
     month, day = rng.randint(1, 12), rng.randint(1, 28)
     renamed = [(level, text.replace(real_city, city[:-1])) for level, text in body]
     return Notice(f"notice-{k:04d}", city, f"{city}人民政府办公室", number, f"{year}年{month}月{day}日",
@@ -383,6 +387,8 @@ def _cell_text(cell, items: list[Item], notice: Notice) -> None:
     for k, (label, text) in enumerate(items):
         paragraph = cell.paragraphs[0] if k == 0 else cell.add_paragraph()
         paragraph.paragraph_format.line_spacing = f["line_spacing"]
+        if f["justify"]:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         paragraph.paragraph_format.space_after = Pt(0)
         _font(paragraph.add_run(f"{label}{f['label_mark']}{text}" if label else text), f["font_pt"])
 
@@ -446,14 +452,15 @@ def build_docx(notice: Notice, ruled: bool) -> bytes:
     _para(word, f"{notice.issuer}关于印发", 20, True, center)
     _para(word, f"{notice.plan_title}的通知", 20, True, center)
     _para(word, notice.doc_number, 14, align=center)
+    prose = WD_ALIGN_PARAGRAPH.JUSTIFY if notice.factors["justify"] else None
     _para(word, notice.recipients)
-    _para(word, f"《{notice.plan_title}》已经市政府同意，现印发给你们，请认真组织实施。")
+    _para(word, f"《{notice.plan_title}》已经市政府同意，现印发给你们，请认真组织实施。", align=prose)
     _para(word, notice.issuer, align=right)
     _para(word, notice.date, align=right)
     word.add_page_break()
     _para(word, notice.plan_title, 20, True, center)
     for level, text in notice.body:
-        _para(word, text, 14, bold=level == 1)
+        _para(word, text, 14, bold=level == 1, align=prose)
     _para(word, "附件：重点任务推进表")
     section = word.add_section(WD_SECTION.NEW_PAGE)
     _page(section, notice.factors["orientation"])
@@ -508,6 +515,7 @@ table {{ border-collapse: collapse; table-layout: fixed; width: {sum(widths):.1f
 th, td {{ border: {border}; vertical-align: {valign}; font-size: {f["font_pt"]}pt;
           line-height: {1.25 * f["line_spacing"]:.2f}; padding: 1pt 5pt; }}
 td p {{ margin: 0; }}
+{"p, td { text-align: justify; }" if f["justify"] else ""}
 """
     cols = "".join(f'<col style="width: {w:.1f}pt">' for w in widths)
     spanning = annex.spanning is not None and len(annex.periods) > 1

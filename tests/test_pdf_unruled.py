@@ -142,6 +142,18 @@ def test_narrow_white_between_columns_parts_a_line_where_other_lines_start():
     assert [ln.text for ln in _split(joined, [10.0, 65.0, 100.0])] == ["一二三四", "五六"]
 
 
+def test_a_justified_line_spread_wider_than_the_white_between_columns_stays_one_line():
+    """Justification spreads a line whose next word did not fit (常态化开 | 展“2+Ｎ”): every gap
+    alike, each wider than the white before the next column. The white between the columns is
+    not like the gaps beside it."""
+    chars = [char(c, 10 + 12 * i, 0) for i, c in enumerate("组织")]  # a column ending at 34
+    chars += [char(c, 50 + 26 * i, 0) for i, c in enumerate("常态化开")]  # gaps of 14 points
+    chars += [char(c, 50 + 12 * i, 20) for i, c in enumerate("展工作")]
+    lines = _segments(chars)
+    assert [(round(ln.x0), ln.text) for ln in lines] == [(10, "组织"), (50, "常 态 化 开"), (50, "展工作")]
+    assert not any(ln.gaps for ln in lines)  # nor a place where the line could be parted at a column
+
+
 def test_two_lines_side_by_side_in_one_column_are_a_column_not_found():
     """Columns found too few put two lines at one height in one column: refused, not joined."""
     lines = [line("市公安局", 0, 0), line("一二三", 50, 0), line("四五", 90, 0), line("市民政局", 0, 14)]
@@ -170,7 +182,7 @@ def test_the_rest_of_a_centred_row_is_read_where_it_stands():
     assert all(_place(ln, columns) for ln in lines)
     state = UnruledState(columns, ["", "", "", ""], "市", runs_on={1: False, 2: True, 3: True},
                          edges=[10.0, 120.0, 220.0, 320.0])
-    p, path = _read_rows(lines, columns, state)
+    p, path = _read_rows(lines, columns, state, False)
     assert [kind for _, kind in path] == ["rest"]
 
 
@@ -189,7 +201,7 @@ def test_a_full_last_line_does_not_hold_a_row_whose_items_start_again():
     assert all(_place(ln, columns) for ln in lines)
     state = UnruledState(columns, ["", "", "", ""], "市教体局", runs_on={1: False, 2: False, 3: True},
                          last_item={1: 2, 2: 2}, edges=[10.0, 120.0, 220.0, 290.0])
-    p, path = _read_rows(lines, columns, state)
+    p, path = _read_rows(lines, columns, state, False)
     assert [(round(p.cuts[end]), kind) for end, kind in path] == [(56, "row"), (round(p.cuts[-1]), "row")]
 
 
@@ -211,7 +223,7 @@ def test_a_cell_starting_at_item_2_below_another_cells_item_1_is_no_cut_gone_aga
     assert all(_place(ln, columns) for ln in lines)
     state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: True, 2: False, 3: False},
                          last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
-    p, path = _read_rows(lines, columns, state)
+    p, path = _read_rows(lines, columns, state, False)
     assert [(round(p.cuts[end]), kind) for end, kind in path] == [(28, "rest"), (round(p.cuts[-1]), "row")]
 
 
@@ -225,4 +237,46 @@ def test_a_page_whose_best_reading_goes_against_its_numbering_is_refused_naming_
     state = UnruledState(columns, ["", "", "", ""], "市民政局", runs_on={1: False, 2: False, 3: False},
                          last_item={1: 2, 2: 1, 3: 2}, edges=[10.0, 120.0, 220.0, 320.0])
     with pytest.raises(UnsureTable, match="goes against its numbering or paragraphs .the row 0 pt from the top"):
-        _read_rows(lines, columns, state)
+        _read_rows(lines, columns, state, False)
+
+
+def test_a_column_with_one_line_on_the_page_is_found_under_a_heading_spanning_its_edge():
+    """年度目标 spans the two year columns and bridges the white between them; the second year's
+    cells hold one line on this page. That line starts where the white ends, below the heading:
+    a column's edge, not prose the heading runs over."""
+    lines = [line("单位", 0, 0), line("重点任务", 40, 0), line("年度目标", 210, 0),
+             line("2024年", 150, 14), line("2025年", 265, 14), line("做好总结工作", 250, 28)]
+    for top in (28, 42, 56):
+        lines += [line("市公", 0, top), line("一二三四五六", 40, top), line("一二三四五六七八", 150, top)]
+    assert [round(x) for x in _find_columns(lines)] == [0, 40, 150, 250, 315]
+
+
+def test_a_repeated_header_is_dropped_where_a_heading_spans_columns_it_stood_inside_of_on_the_first_page():
+    """On the table's first page the third year's column had no text at its edge, so its edge came
+    from its centred heading, and 年度目标 stood inside the column before: that column's heading
+    was read as 年度目标2025年. On the next page the column's text places its edge, and 年度目标
+    spans both columns: the header it repeats is the same header."""
+    columns = [0.0, 40.0, 150.0, 260.0, 370.0, 450.0]
+    lines = [line("单位", 0, 0), line("重点任务", 40, 0), line("年度目标", 345, 0),
+             line("2024年", 150, 14), line("2025年", 260, 14), line("2026年", 370, 14),
+             line("市公", 0, 28), line("一二三四五六", 40, 28), line("一二三四五六", 150, 28),
+             line("一二三四五六", 260, 28), line("一二三四五。", 370, 28)]
+    assert all(_place(ln, columns) for ln in lines)
+    kept = _drop_header(lines, ["单位", "重点任务", "2024年", "年度目标2025年", "2026年"], 10.0)
+    assert [ln.top for ln in kept] == [28.0] * 5
+
+
+def test_on_the_last_page_the_last_row_needs_a_whole_unit_name():
+    """A row set top-aligned whose unit name, one character a line, ends a line above its task
+    cell. Read as two rows, the second (the unit name's last character, 办, and a paragraph of the
+    task cell) would be a row whose unit name the page break cut; no page follows the last."""
+    columns = [0.0, 30.0, 130.0, 230.0, 330.0]
+    lines = (column_lines(list("市政府妇儿工委办"), 0, 0)
+             + column_lines(["一二三四五六七八九"] * 6 + ["一二三四五。", "一二三四五六七八九", "一二三。"], 30, 0)
+             + column_lines(["1.一二三四五六七", "二三。"], 130, 0) + column_lines(["做好总结工作"], 230, 0))
+    assert all(_place(ln, columns) for ln in lines)
+    state = UnruledState(columns, ["", "", "", ""], "市民政局", edges=[10.0, 120.0, 220.0, 320.0])
+    with pytest.raises(UnsureTable, match="read two ways"):
+        _read_rows(lines, columns, state, False)
+    p, path = _read_rows(lines, columns, state, True)
+    assert [kind for _, kind in path] == ["row"]

@@ -26,7 +26,7 @@ from pipeline.plan import split_plan
 from pipeline.outline.responsibilities import parse_responsibilities
 from pipeline.load import load_documents
 from pipeline.sources import read_source, sniff_format
-from pipeline.textnorm import normalize_key
+from pipeline.textnorm import normalize_key, without_spread_spaces
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -310,3 +310,12 @@ def test_a_cell_in_doubt_is_settled_by_a_clean_reading_of_the_same_table_in_the_
         if status == "partial":
             assert notice.missing_parts == notice.doubtful_parts == ("市政府妇儿工委办/重点任务",)
             assert "(市政府妇儿工委办/重点任务 page 8)" in problems[0]
+
+
+def test_spaces_a_reader_put_between_chinese_characters_are_not_published():
+    """Justified cells spread their characters, and the white reads as spaces; Chinese text has
+    none between two wide characters, but a space beside a number or a Latin word stays."""
+    assert without_spread_spaces("常 态 化 开展“2+Ｎ”招聘") == "常态化开展“2+Ｎ”招聘"
+    assert without_spread_spaces("送岗进社区 ， 帮 您 来 就业”等") == "送岗进社区，帮您来就业”等"
+    assert without_spread_spaces("抓 好 “ 童 心 港湾”") == "抓好“童心港湾”"
+    assert without_spread_spaces("依托 12355 青少年服务台，2022 年") == "依托 12355 青少年服务台，2022 年"

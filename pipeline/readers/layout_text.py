@@ -403,7 +403,7 @@ def read_layout_text(text: str, path: Path) -> list[Line]:
         try:
             if first is not None and number - 1 > first:
                 lines = _without_repeated_headings(lines, headings)
-            pages.append(_read_page(number, lines, canonical, pages[-1] if pages else None))
+            pages.append(_read_page(number, lines, canonical, pages[-1] if pages else None, number == len(chunks)))
         except (UnsureTable, UnreadablePage) as error:
             raise SourceError(path, f"page {number}: {error}") from None
     if not any(p.text or p.tables for p in pages):
@@ -421,7 +421,8 @@ def _only_the_rest(table: "PageTable", running: list[int]) -> bool:
             and not any(ITEM.match(c.lines[0][0].strip()) for c in cells))
 
 
-def _read_page(number: int, lines: list[str], canonical: list[int], before: "PageContent | None") -> "PageContent":
+def _read_page(number: int, lines: list[str], canonical: list[int], before: "PageContent | None",
+               final: bool) -> "PageContent":
     """One page's text lines and table, drawn and read as a PDF page."""
     from pipeline.readers.pdf import PageContent, TextRow, ends_in_table, read_unruled_table
 
@@ -433,7 +434,7 @@ def _read_page(number: int, lines: list[str], canonical: list[int], before: "Pag
         place = _through(columns, [canonical[k] for k in running])
     page = _draw_page(lines, columns, place or float, _title_lines(lines))
     try:
-        table = read_unruled_table(page, carry)
+        table = read_unruled_table(page, carry, final)
     except UnsureTable:
         if place is None:  # drawn at the copy's own offsets, the text was bound to misread
             raise UnreadablePage(UNPLACED) from None

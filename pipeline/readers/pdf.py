@@ -38,7 +38,7 @@ from pipeline.errors import SourceError
 from pipeline.readers.pdf_tagged import TaggedTable, header_copy, tagged_tables
 from pipeline.readers.pdf_unruled import UnruledState, UnsureTable, read_unruled
 from pipeline.records import CellRef, Line
-from pipeline.textnorm import NO_LINE_START, display_width, normalize_key
+from pipeline.textnorm import NO_LINE_START, display_width, normalize_key, without_spread_spaces
 from pipeline.unitnames import continues_unit_name
 
 # pdfminer warns about every font it cannot fully parse; the analyst's terminal is for our own
@@ -273,9 +273,10 @@ def _unbreakable_head(text: str) -> str:
     return text[:end]
 
 
-def read_unruled_table(page, carry: PageTable | None) -> PageTable | None:
-    """A table drawn without ruling lines (pipeline/readers/pdf_unruled.py), in this reader's form."""
-    read = read_unruled(page, carry.unruled if carry is not None else None)
+def read_unruled_table(page, carry: PageTable | None, final: bool) -> PageTable | None:
+    """A table drawn without ruling lines (pipeline/readers/pdf_unruled.py), in this reader's form;
+    `final`: no page follows this one."""
+    read = read_unruled(page, carry.unruled if carry is not None else None, final)
     if read is None:
         return None
     cells = [(r, col, span, [{"text": ln.text, "x1": ln.x1, "size": ln.size} for ln in lines])
@@ -333,7 +334,7 @@ def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
     return PageTable(top, bottom, [float(x) for x in columns], [rows[r] for r in sorted(rows)], lost, index)
 
 
-def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTable]) -> PageContent:
+def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTable], final: bool) -> PageContent:
     """The page's text lines and tables; `carry` is the table the previous page ended with.
     Tables the PDF tags are read from its structure; others from their ruling lines, or else
     from the alignment of their words."""
@@ -343,7 +344,7 @@ def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTa
         settings = {"explicit_horizontal_lines": _open_row_ends(page)}
         tables = [_read_table(page, t) for t in page.find_tables(settings) if len(_grid(t)) >= 3]
     if not tables:
-        unruled = read_unruled_table(page, carry)
+        unruled = read_unruled_table(page, carry, final)
         tables = [unruled] if unruled is not None else []
     boxes = [(0, t.top - 1, page.width, t.bottom + 1) for t in tables]
     outside = page.filter(lambda o: o.get("object_type") != "char" or not _inside(o, boxes))
@@ -425,7 +426,8 @@ def read_pdf(data: bytes, path: Path) -> list[Line]:
             tagged = tagged_tables(pdf)
             pages: list[PageContent] = []
             for k, page in enumerate(pdf.pages, start=1):
-                pages.append(_read_page(page, k, ends_in_table(pages[-1]) if pages else None, tagged))
+                pages.append(_read_page(page, k, ends_in_table(pages[-1]) if pages else None, tagged,
+                                        k == len(pdf.pages)))
         except UnsureTable as error:
             raise SourceError(path, f"page {k}: {error}") from None
         except (PSException, PdfminerException, MalformedPDFException) as error:
@@ -471,7 +473,7 @@ def lines_of_pages(pages: list[PageContent], path: Path) -> list[Line]:
                 for row in item.rows:
                     for cell in row:
                         ref = CellRef(table_no, cell.row, cell.col, cell.colspan)
-                        lines += [Line(text, len(lines) + k + 1, page.number, ref, wrapped)
+                        lines += [Line(without_spread_spaces(text), len(lines) + k + 1, page.number, ref, wrapped)
                                   for k, (text, wrapped) in enumerate(cell.lines)]
                 previous = None
                 continue
@@ -498,6 +500,7 @@ def lines_of_pages(pages: list[PageContent], path: Path) -> list[Line]:
                 for cell in row:
                     ref = CellRef(table_no, row_no, cell.col, cell.colspan)
                     for text, wrapped in cell.lines:
-                        lines.append(Line(text, len(lines) + 1, page.number, ref, wrapped, wrap_judged=True))
+                        lines.append(Line(without_spread_spaces(text), len(lines) + 1, page.number, ref, wrapped,
+                                          wrap_judged=True))
             previous = item
     return lines

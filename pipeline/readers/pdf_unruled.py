@@ -42,6 +42,8 @@ ITEM = re.compile(r"^([0-9０-９]{1,2})\s*[.．、](?![0-9０-９])")
 TERMINAL = tuple("。！？!?；;")
 WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white between two columns
 NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when text starts there on other lines
+SPACE_GAP = 0.2  # in characters: a wider gap inside a line is read as a space
+SPREAD_MATCH = 0.05  # in characters: two gaps side by side this alike are a justified line's spread
 COLUMN_STARTS = 2  # lines starting at one left edge that make it a column's
 EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
@@ -125,14 +127,17 @@ def _segments(chars: list[dict]) -> list[TLine]:
         # Two characters drawn over each other at one height: which one a table's row holds cannot
         # be told. (At two heights the line was parted, and is checked against the others later.)
         over = _drawn_over(row)
-        for c in row[1:]:
+        spread = _spread(row)
+        for k, c in enumerate(row[1:], start=1):
             gap = c["x0"] - group[-1]["x1"]
-            if gap > WORD_GAP * c["size"] or (gap > NARROW_GAP * c["size"] and _starts_column(c["x0"], starts)):
+            if k not in spread and (gap > WORD_GAP * c["size"]
+                                    or (gap > NARROW_GAP * c["size"] and _starts_column(c["x0"], starts))):
                 out.append(_tline(group, over))
                 group = []
-            elif gap > 0.2 * c["size"]:
+            elif gap > SPACE_GAP * c["size"]:
                 # a space the producer did not write
-                group.append({**c, "text": " " + c["text"], "after_gap": gap > NARROW_GAP * c["size"]})
+                group.append({**c, "text": " " + c["text"],
+                              "after_gap": gap > NARROW_GAP * c["size"] and k not in spread})
                 continue
             group.append(c)
         out.append(_tline(group, over))
@@ -174,8 +179,24 @@ def _column_starts(rows: list[list[dict]]) -> list[float]:
     """Heights aside, where text starts after white: at a line's start or after a gap of
     NARROW_GAP characters. A column's cells are left-aligned, so its edge recurs; the text after a
     gap inside a line of prose or of a cell does not stand at one place line after line."""
-    return sorted(c["x0"] for row in rows for k, c in enumerate(row)
-                  if k == 0 or c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"])
+    return sorted(c["x0"] for row in rows for k, c in enumerate(row) if k == 0 or (
+        c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"] and k not in _spread(row)))
+
+
+def _spread(row: list[dict]) -> set[int]:
+    """The characters (indices) after a gap of a justified line's spread. Justification spreads
+    the characters of a line whose next word did not fit, every gap alike, and a gap can grow as
+    wide as the white between two columns; the white between two columns is not like the gap
+    beside it."""
+    gaps = [b["x0"] - a["x1"] for a, b in zip(row, row[1:])]
+    out: set[int] = set()
+    for k, gap in enumerate(gaps):
+        size = row[k + 1]["size"]
+        beside = [gaps[j] for j in (k - 1, k + 1) if 0 <= j < len(gaps)]
+        if gap > SPACE_GAP * size and any(g > SPACE_GAP * size and abs(g - gap) <= SPREAD_MATCH * size
+                                           for g in beside):
+            out.add(k + 1)
+    return out
 
 
 def _starts_column(x: float, starts: list[float]) -> bool:
@@ -267,9 +288,14 @@ def _find_columns(lines: list[TLine]) -> list[float]:
             while j < n and cover[j] <= 1:
                 j += 1
             empty = [m for m in range(k, j) if cover[m] == 0]
-            # A column starts after the gap: left-aligned, at least two of its lines start there.
-            starts = sum(1 for ln in lines if abs(ln.x0 - (x_min + j * step)) <= COLUMN_TOLERANCE)
-            if j < n and not empty and (j - k) * step >= 0.5 * size and k > 0 and starts >= 2:
+            # A column starts after the gap: left-aligned, at least two of its lines start there,
+            # or one below every line bridging the gap (a heading spanning it, over a column
+            # whose cells on this page hold one line).
+            edge = x_min + j * step
+            starting = [ln for ln in lines if abs(ln.x0 - edge) <= COLUMN_TOLERANCE]
+            bridging = [ln for ln in lines if ln.x0 < x_min + k * step and ln.x1 > edge]
+            below = len(starting) == 1 and all(b.bottom < starting[0].top for b in bridging)
+            if j < n and not empty and (j - k) * step >= 0.5 * size and k > 0 and (len(starting) >= 2 or below):
                 gaps.append((k, j))  # a bridged gap
             else:
                 m = k
@@ -387,6 +413,7 @@ class _Page:
     gap: float  # white between two lines of one cell
     edges: list[float]  # right edge of each column
     columns: list[float]
+    final: bool = False  # no page follows: a row cannot go on over a page break
 
     def band(self, col: int, a: float, b: float) -> list[TLine]:
         tol = SAME_LINE * self.size
@@ -475,8 +502,8 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
     elif kind == "rest":
         if unit and not (state and continues_unit_name(state.unit, unit)):
             return None
-    elif not unit or (not is_unit_name(unit) and not last):
-        return None
+    elif not unit or (not is_unit_name(unit) and not (last and not p.final)):
+        return None  # (the page's last row may hold a unit name the page break cut)
     if kind != "header" and not all(_contiguous(p, c) for c in cells.values()):
         return None
     cost = 0.0
@@ -606,6 +633,13 @@ def _header_keys(lines: list[TLine], ncols: int) -> list[str]:
             for k in range(ncols)]
 
 
+def _without_spanning(header: list[str], spanning: set[str]) -> list[str]:
+    """The columns' headings as the table's first page read them, without a heading that spans
+    columns here: there it may have stood inside one column, whose left edge came from its own
+    centred heading (no text of that page started at the column's edge)."""
+    return [next((h[len(s):] for s in spanning if h.startswith(s) and h != s), h) for h in header]
+
+
 def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLine]:
     """The lines without a copy of the header at their top (its first column may be clipped)."""
     tol = SAME_LINE * size
@@ -615,9 +649,10 @@ def _drop_header(lines: list[TLine], header: list[str], size: float) -> list[TLi
         if any(ln.bottom > y + tol for ln in above):
             continue
         keys = _header_keys(above, len(header))
-        if any(key and not head.startswith(key) for key, head in zip(keys, header)):
+        heads = _without_spanning(header, {_text([ln]) for ln in above if ln.span > 1})
+        if any(key and not head.startswith(key) for key, head in zip(keys, heads)):
             break
-        if keys[1:] == header[1:] and keys[0] and header[0].startswith(keys[0]):
+        if keys[1:] == heads[1:] and keys[0] and heads[0].startswith(keys[0]):
             end = y
     if end is None:
         return lines
@@ -662,7 +697,7 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
     return UnruledState(named, header, unit, runs_on, items, p.edges, columns, anchored)
 
 
-def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
+def read_unruled(page, state: UnruledState | None, final: bool = False) -> UnruledPage | None:
     """The page's table drawn without ruling lines; `state` is that of a table the previous page
     ended with. None when the page holds no such table; UnsureTable when it cannot be read surely."""
     lines = _segments(page.chars)
@@ -695,14 +730,14 @@ def read_unruled(page, state: UnruledState | None) -> UnruledPage | None:
     if side:
         raise UnsureTable(f"two lines side by side in one column of a table without ruling lines ({side}): "
                           "a column between them was not found")
-    p, path = _read_rows(table, columns, state)
+    p, path = _read_rows(table, columns, state, final)
     merged = _heading_only(p, path) if state is None else []
     if merged:
         columns = [x for k, x in enumerate(columns) if k not in merged]
         if not all(_place(ln, columns) for ln in table):
             return None
         ncols = len(columns) - 1
-        p, path = _read_rows(table, columns, state)
+        p, path = _read_rows(table, columns, state, final)
     rows: list[list[tuple[int, int, list[TLine]]]] = []
     start = 0
     for end, kind in path:
@@ -760,10 +795,11 @@ def _still_over(table: list[TLine]) -> str:
     return ""
 
 
-def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | None
+def _read_rows(table: list[TLine], columns: list[float], state: UnruledState | None, final: bool
                ) -> tuple[_Page, list[tuple[int, str]]]:
     """The page's lines and the one reading of its rows that no other comes close to."""
     p = _prepare(table, columns)
+    p.final = final
     if state is not None:
         p.edges = [max(a, b) for a, b in zip(p.edges, state.edges)]
     readings = []
