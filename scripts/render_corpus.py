@@ -852,7 +852,8 @@ def summarise(notices: list[Notice], readings: list[Reading], seed: int, timeout
 
 # Factors worth a breakdown of the exact share (the others are recorded per notice).
 FACTOR_AXES = ("orientation", "font_pt", "line_spacing", "unit_chars", "columns", "header_repeat", "valign",
-               "browser_ruled", "furniture", "unit_label", "task_label", "spanning", "label_mark", "content")
+               "browser_ruled", "furniture", "unit_label", "task_label", "spanning", "label_mark", "content",
+               "justify")
 
 
 def print_table(summary: dict[str, Any]) -> None:

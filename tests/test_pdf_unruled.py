@@ -11,7 +11,7 @@ import pytest
 from pipeline.readers.pdf import read_pdf
 from pipeline.readers.pdf_unruled import (TLine, UnruledState, UnsureTable, _drop_header, _find_columns, _header_rows,
                                           _place, _prepare, _read_rows, _segments, _side_by_side_in_column, _split,
-                                          _still_over)
+                                          _still_over, _two_characters_spread)
 from pipeline.records import Line
 from pipeline.textnorm import normalize_key
 from pipeline.unitnames import continues_unit_name, is_unit_name
@@ -152,6 +152,48 @@ def test_a_justified_line_spread_wider_than_the_white_between_columns_stays_one_
     lines = _segments(chars)
     assert [(round(ln.x0), ln.text) for ln in lines] == [(10, "组织"), (50, "常 态 化 开"), (50, "展工作")]
     assert not any(ln.gaps for ln in lines)  # nor a place where the line could be parted at a column
+
+
+def test_a_number_inside_a_justified_line_is_spread_with_it_but_an_item_number_at_a_column_s_edge_is_not():
+    """A Latin run inside a spread line (开展“12355 普法) takes the spread at its ends, and a space
+    besides where one is printed; the line stays whole. Two columns' lines spread alike are still
+    two lines where the second starts with an item number at its column's edge (关 | 1.开展)."""
+    def run(text: str, x0: float, gap: float, top: float) -> list[dict]:
+        out = []
+        for ch in text:
+            width = 6.0 if ch.isascii() else 12.0
+            out.append({**char(ch, x0, top), "x1": x0 + width})
+            x0 += width + (0.0 if ch.isascii() else gap)
+        return out
+    spread = 3.0
+    line = run("开展“", 50, spread, 0)  # then 12355, a printed space, and 普法校园
+    number = run("12355", line[-1]["x1"] + spread, 0, 0)
+    line += number + run("普法校园", number[-1]["x1"] + 2 * spread + 3.5, spread, 0)
+    lines = _segments(line)
+    assert [ln.text for ln in lines] == ["开 展 “ 12355 普 法 校 园"]
+    # Two columns whose lines are spread alike; the second column's lines start at x = 160, 13
+    # points after the first's last character: twice the spread and a space.
+    chars = run("一二三四五关", 50, 5.0, 0)
+    chars += [c for top in (0, 20, 40) for c in run("1.开展工作", 160, 5.0, top)]
+    chars += run("一二三四五六", 50, 5.0, 20)
+    lines = _segments(chars)
+    assert [(round(ln.x0), ln.top) for ln in lines][:2] == [(50, 0), (160, 0)]
+
+
+def test_a_justified_line_of_two_characters_spread_to_its_column_s_edges_is_one_line():
+    """普 at the column's left edge and 法 where the column's full lines end: a line of two
+    characters spread by justification, not two columns (which the test below refuses)."""
+    lines = [line("市公", 0, 0), line("一二三四五六", 50, 0), line("普", 50, 14), line("法", 100, 14),
+             line("一二三四五六", 50, 28)]
+    columns = [0.0, 50.0, 130.0]
+    assert all(_place(ln, columns) for ln in lines)
+    joined = _two_characters_spread(lines, columns)
+    assert sorted((ln.top, ln.text) for ln in joined if ln.col == 1) == [(0, "一二三四五六"), (14, "普法"), (28, "一二三四五六")]
+    assert _side_by_side_in_column(joined) == ""
+    # Not where the second character stops short of the column's full lines.
+    short = [ln for ln in lines if ln.text != "法"] + [line("法", 90, 14)]
+    assert all(_place(ln, columns) for ln in short)
+    assert _side_by_side_in_column(_two_characters_spread(short, columns)) == "普 | 法"
 
 
 def test_two_lines_side_by_side_in_one_column_are_a_column_not_found():

@@ -44,6 +44,7 @@ WORD_GAP = 0.8  # in characters: a wider gap inside a line of text is the white 
 NARROW_GAP = 0.5  # in characters: a gap this wide is between two columns when text starts there on other lines
 SPACE_GAP = 0.2  # in characters: a wider gap inside a line is read as a space
 SPREAD_MATCH = 0.05  # in characters: two gaps side by side this alike are a justified line's spread
+LATIN_SPACE = 0.45  # in characters: at most a space's width in a Latin font (at least SPACE_GAP)
 COLUMN_STARTS = 2  # lines starting at one left edge that make it a column's
 EDGE_MATCH = 1.0  # points: the same left edge on two lines
 SAME_LINE = 0.3  # in characters: glyphs whose tops differ less sit on one line
@@ -127,7 +128,7 @@ def _segments(chars: list[dict]) -> list[TLine]:
         # Two characters drawn over each other at one height: which one a table's row holds cannot
         # be told. (At two heights the line was parted, and is checked against the others later.)
         over = _drawn_over(row)
-        spread = _spread(row)
+        spread = _spread(row, starts)
         for k, c in enumerate(row[1:], start=1):
             gap = c["x0"] - group[-1]["x1"]
             if k not in spread and (gap > WORD_GAP * c["size"]
@@ -179,23 +180,58 @@ def _column_starts(rows: list[list[dict]]) -> list[float]:
     """Heights aside, where text starts after white: at a line's start or after a gap of
     NARROW_GAP characters. A column's cells are left-aligned, so its edge recurs; the text after a
     gap inside a line of prose or of a cell does not stand at one place line after line."""
-    return sorted(c["x0"] for row in rows for k, c in enumerate(row) if k == 0 or (
-        c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"] and k not in _spread(row)))
+    starts = []
+    for row in rows:
+        spread = _spread_alike(row)
+        starts += [c["x0"] for k, c in enumerate(row)
+                   if k == 0 or (c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"] and k - 1 not in spread)]
+    return sorted(starts)
 
 
-def _spread(row: list[dict]) -> set[int]:
-    """The characters (indices) after a gap of a justified line's spread. Justification spreads
-    the characters of a line whose next word did not fit, every gap alike, and a gap can grow as
-    wide as the white between two columns; the white between two columns is not like the gap
-    beside it."""
-    gaps = [b["x0"] - a["x1"] for a, b in zip(row, row[1:])]
-    out: set[int] = set()
-    for k, gap in enumerate(gaps):
-        size = row[k + 1]["size"]
-        beside = [gaps[j] for j in (k - 1, k + 1) if 0 <= j < len(gaps)]
-        if gap > SPACE_GAP * size and any(g > SPACE_GAP * size and abs(g - gap) <= SPREAD_MATCH * size
-                                           for g in beside):
-            out.add(k + 1)
+def _gaps(row: list[dict]) -> list[float]:
+    return [b["x0"] - a["x1"] for a, b in zip(row, row[1:])]
+
+
+def _spread_alike(row: list[dict]) -> set[int]:
+    """The gaps (indices) of a justified line's spread: justification spreads the characters of a
+    line whose next word did not fit, every gap alike, and a gap can grow as wide as the white
+    between two columns; the white between two columns is not like the gap beside it."""
+    gaps = _gaps(row)
+    wide = [g > SPACE_GAP * c["size"] for g, c in zip(gaps, row[1:])]
+    return {k for k in range(len(gaps)) if wide[k] and any(
+        wide[j] and abs(gaps[k] - gaps[j]) <= SPREAD_MATCH * row[k + 1]["size"]
+        for j in (k - 1, k + 1) if 0 <= j < len(gaps))}
+
+
+def _spread(row: list[dict], starts: list[float]) -> set[int]:
+    """The characters (indices) after a gap of a justified line's spread (`_spread_alike`). A
+    Latin run inside the line (12355, 6.26) is spread as one piece: the gaps at its ends take the
+    spread, and a space's width besides where one is printed, when the line is spread alike on
+    both sides and the run's ends stand at no column's edge (`starts`: where lines start); two
+    columns' lines spread alike can part an item number from the line before it (关 | 1.开展)."""
+    gaps = _gaps(row)
+    alike = _spread_alike(row)
+    out = {k + 1 for k in alike}
+    k = 0
+    while k < len(row):
+        if not row[k]["text"].isascii():
+            k += 1
+            continue
+        j = k  # the Latin run row[k..j]: gap k-1 before it, gap j after it
+        while j + 1 < len(row) and row[j + 1]["text"].isascii() and gaps[j] <= SPACE_GAP * row[j]["size"]:
+            j += 1
+        before, after = k - 2, j + 1  # the line's gaps beyond the run's ends
+        if before in alike and after in alike:
+            size = row[k]["size"]
+            spread = (gaps[before] + gaps[after]) / 2
+
+            def spread_end(gap: float) -> bool:  # the spread alone, or on both sides of a space
+                return (abs(gap - spread) <= SPREAD_MATCH * size
+                        or 2 * spread + SPACE_GAP * size <= gap <= 2 * spread + LATIN_SPACE * size)
+            if abs(gaps[before] - gaps[after]) <= SPREAD_MATCH * size and spread_end(gaps[k - 1]) \
+                    and spread_end(gaps[j]) and not any(_starts_column(row[c]["x0"], starts) for c in (k, j + 1)):
+                out |= {k, j + 1}
+        k = j + 1
     return out
 
 
@@ -726,6 +762,7 @@ def read_unruled(page, state: UnruledState | None, final: bool = False) -> Unrul
     drawn_over = next((ln.overlap for ln in table if ln.overlap), "") or _still_over(table)
     if drawn_over:
         raise UnsureTable(f"two characters drawn over each other ({drawn_over})")
+    table = _two_characters_spread(table, columns)
     side = _side_by_side_in_column(table)
     if side:
         raise UnsureTable(f"two lines side by side in one column of a table without ruling lines ({side}): "
@@ -766,6 +803,23 @@ def read_unruled(page, state: UnruledState | None, final: bool = False) -> Unrul
         last_kind = "header"
     after = _state_after(rows, p, columns, header_keys, state, last_kind, table)
     return UnruledPage(top, bottom, after.columns, rows, after)
+
+
+def _two_characters_spread(table: list[TLine], columns: list[float]) -> list[TLine]:
+    """The lines with a justified line of two characters made whole: spread to both edges of its
+    column (普 | 法, before a word that did not fit), its characters stand apart as two lines, one
+    where the column's lines start, one where other full lines of the column end."""
+    out = list(table)
+    for row in _side_by_side(table):
+        for a, b in zip(row, row[1:]):
+            if not (a.col == b.col and a.span == b.span == 1 and len(a.text) == len(b.text) == 1):
+                continue
+            ends = [ln.x1 for ln in table if ln.col == a.col and ln.span == 1 and ln is not b and ln.top != b.top]
+            if abs(a.x0 - columns[a.col]) <= COLUMN_TOLERANCE and any(abs(x - b.x1) <= COLUMN_TOLERANCE for x in ends):
+                out = [ln for ln in out if ln is not a and ln is not b]
+                out.append(TLine(a.text + b.text, a.x0, b.x1, min(a.top, b.top), max(a.bottom, b.bottom), a.size,
+                                 a.col, 1, parted=a.parted or b.parted))
+    return out
 
 
 def _side_by_side_in_column(table: list[TLine]) -> str:
