@@ -538,8 +538,8 @@ def _band_cost(p: _Page, a: float, b: float, kind: str, align: str, state: Unrul
     elif kind == "rest":
         if unit and not (state and continues_unit_name(state.unit, unit)):
             return None
-    elif not unit or (not is_unit_name(unit) and not (last and not p.final)):
-        return None  # (the page's last row may hold a unit name the page break cut)
+    elif not unit or (not is_unit_name(unit) and (not last or p.final)):
+        return None  # (the page's last row may hold a unit name the page break cut, if a page follows)
     if kind != "header" and not all(_contiguous(p, c) for c in cells.values()):
         return None
     cost = 0.0
@@ -733,9 +733,10 @@ def _state_after(rows: list[list[tuple[int, int, list[TLine]]]], p: _Page, colum
     return UnruledState(named, header, unit, runs_on, items, p.edges, columns, anchored)
 
 
-def read_unruled(page, state: UnruledState | None, final: bool = False) -> UnruledPage | None:
+def read_unruled(page, state: UnruledState | None, final: bool) -> UnruledPage | None:
     """The page's table drawn without ruling lines; `state` is that of a table the previous page
-    ended with. None when the page holds no such table; UnsureTable when it cannot be read surely."""
+    ended with; `final`: no page follows. None when the page holds no such table; UnsureTable when
+    it cannot be read surely."""
     lines = _segments(page.chars)
     if not lines:
         return None
