@@ -335,8 +335,8 @@ def _tagged_part(page, index: int, table: TaggedTable) -> PageTable | None:
 
 
 def _read_page(page, number: int, carry: PageTable | None, tagged: list[TaggedTable], final: bool) -> PageContent:
-    """The page's text lines and tables; `carry` is the table the previous page ended with.
-    Tables the PDF tags are read from its structure; others from their ruling lines, or else
+    """The page's text lines and tables; `carry` is the table the previous page ended with, `final`
+    says no page follows. Tables the PDF tags are read from its structure; others from their ruling lines, or else
     from the alignment of their words."""
     parts = [_tagged_part(page, k, t) for k, t in enumerate(tagged) if number in t.pages]
     tables = [t for t in parts if t is not None]
