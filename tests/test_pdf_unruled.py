@@ -154,6 +154,19 @@ def test_a_justified_line_spread_wider_than_the_white_between_columns_stays_one_
     assert not any(ln.gaps for ln in lines)  # nor a place where the line could be parted at a column
 
 
+def test_a_spread_as_wide_as_the_white_between_columns_ends_where_the_next_column_s_tighter_line_starts():
+    """并 逐 步 推 spread by 11 points, and the next column's line, set tight, 11 points after it: the
+    run of alike gaps ends with 推, and 类辅助 is another column's line. An item number set tight
+    before a spread (2.持 续) is still the spread line's."""
+    chars = [{**char(c, 50 + 23 * i, 0), "x1": 62 + 23 * i} for i, c in enumerate("并逐步推")]  # gaps of 11
+    chars += [char(c, 142 + 12.5 * i, 0) for i, c in enumerate("类辅助生殖技")]  # 11 points after 推
+    lines = _segments(chars)
+    assert [(round(ln.x0), normalize_key(ln.text)) for ln in lines] == [(50, "并逐步推"), (142, "类辅助生殖技")]
+    item = [{**char("2", 50, 0), "x1": 56}, {**char(".", 56, 0), "x1": 62}]
+    item += [{**char(c, 73 + 23 * i, 0), "x1": 85 + 23 * i} for i, c in enumerate("持续开展")]
+    assert [normalize_key(ln.text) for ln in _segments(item)] == ["2.持续开展"]
+
+
 def test_a_number_inside_a_justified_line_is_spread_with_it_but_an_item_number_at_a_column_s_edge_is_not():
     """A Latin run inside a spread line (开展“12355 普法) takes the spread at its ends, and a space
     besides where one is printed; the line stays whole. Two columns' lines spread alike are still

@@ -195,12 +195,22 @@ def _gaps(row: list[dict]) -> list[float]:
 def _spread_alike(row: list[dict]) -> set[int]:
     """The gaps (indices) of a justified line's spread: justification spreads the characters of a
     line whose next word did not fit, every gap alike, and a gap can grow as wide as the white
-    between two columns; the white between two columns is not like the gap beside it."""
+    between two columns; the white between two columns is not like the gap beside it. Where it
+    is by chance, the line beyond is set tighter: a run of alike gaps ends where its characters
+    do, not one character into a line of Chinese set otherwise (并 逐 步 推 | 类辅助)."""
     gaps = _gaps(row)
     wide = [g > SPACE_GAP * c["size"] for g, c in zip(gaps, row[1:])]
-    return {k for k in range(len(gaps)) if wide[k] and any(
+    alike = {k for k in range(len(gaps)) if wide[k] and any(
         wide[j] and abs(gaps[k] - gaps[j]) <= SPREAD_MATCH * row[k + 1]["size"]
         for j in (k - 1, k + 1) if 0 <= j < len(gaps))}
+
+    def tight(j: int) -> bool:  # between two Chinese characters (a number's are set tight in any line)
+        return (0 <= j < len(gaps) and gaps[j] <= NARROW_GAP * row[j + 1]["size"]
+                and not row[j]["text"].isascii() and not row[j + 1]["text"].isascii())
+    for k in sorted(alike):
+        if k - 1 not in alike and tight(k - 1) or k + 1 not in alike and tight(k + 1):
+            alike.discard(k)
+    return alike
 
 
 def _spread(row: list[dict], starts: list[float]) -> set[int]:
