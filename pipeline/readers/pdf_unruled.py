@@ -208,7 +208,7 @@ def _spread_alike(row: list[dict]) -> set[int]:
         return (0 <= j < len(gaps) and gaps[j] <= NARROW_GAP * row[j + 1]["size"]
                 and not row[j]["text"].isascii() and not row[j + 1]["text"].isascii())
     for k in sorted(alike):
-        if k - 1 not in alike and tight(k - 1) or k + 1 not in alike and tight(k + 1):
+        if (k - 1 not in alike and tight(k - 1)) or (k + 1 not in alike and tight(k + 1)):
             alike.discard(k)
     return alike
 
