@@ -121,14 +121,15 @@ def _segments(chars: list[dict]) -> list[TLine]:
         else:
             rows.append([c])
     rows = [part for row in rows for part in _apart(sorted(row, key=lambda c: c["x0"]))]
-    starts = _column_starts(rows)
+    alike = [_spread_alike(row) for row in rows]
+    starts = _column_starts(rows, alike)
     out: list[TLine] = []
-    for row in rows:
+    for row, row_alike in zip(rows, alike):
         group = [row[0]]
         # Two characters drawn over each other at one height: which one a table's row holds cannot
         # be told. (At two heights the line was parted, and is checked against the others later.)
         over = _drawn_over(row)
-        spread = _spread(row, starts)
+        spread = _spread(row, row_alike, starts)
         for k, c in enumerate(row[1:], start=1):
             gap = c["x0"] - group[-1]["x1"]
             if k not in spread and (gap > WORD_GAP * c["size"]
@@ -176,13 +177,13 @@ def _apart(row: list[dict]) -> list[list[dict]]:
     return [sorted(({**c, "parted": True} for c in part), key=lambda c: c["x0"]) for part in tops]
 
 
-def _column_starts(rows: list[list[dict]]) -> list[float]:
+def _column_starts(rows: list[list[dict]], alike: list[set[int]]) -> list[float]:
     """Heights aside, where text starts after white: at a line's start or after a gap of
     NARROW_GAP characters. A column's cells are left-aligned, so its edge recurs; the text after a
-    gap inside a line of prose or of a cell does not stand at one place line after line."""
+    gap inside a line of prose or of a cell does not stand at one place line after line, nor does
+    the text after a justified line's spread (`alike`: each row's, from `_spread_alike`)."""
     starts = []
-    for row in rows:
-        spread = _spread_alike(row)
+    for row, spread in zip(rows, alike):
         starts += [c["x0"] for k, c in enumerate(row)
                    if k == 0 or (c["x0"] - row[k - 1]["x1"] > NARROW_GAP * c["size"] and k - 1 not in spread)]
     return sorted(starts)
@@ -213,14 +214,14 @@ def _spread_alike(row: list[dict]) -> set[int]:
     return alike
 
 
-def _spread(row: list[dict], starts: list[float]) -> set[int]:
-    """The characters (indices) after a gap of a justified line's spread (`_spread_alike`). A
+def _spread(row: list[dict], alike: set[int], starts: list[float]) -> set[int]:
+    """The characters (indices) after a gap of a justified line's spread (`alike`: the row's
+    gaps from `_spread_alike`). A
     Latin run inside the line (12355, 6.26) is spread as one piece: the gaps at its ends take the
     spread, and a space's width besides where one is printed, when the line is spread alike on
     both sides and the run's ends stand at no column's edge (`starts`: where lines start); two
     columns' lines spread alike can part an item number from the line before it (关 | 1.开展)."""
     gaps = _gaps(row)
-    alike = _spread_alike(row)
     out = {k + 1 for k in alike}
     k = 0
     while k < len(row):
