@@ -193,12 +193,14 @@ def convert_to_pdf(docx: Path, out: Path, password: str | None = None) -> None:
         shutil.move(Path(tmp) / (docx.stem + ".pdf"), out)
 
 
-def write_layout_copy(pdf: Path, out: Path) -> None:
+def pdf_text_layout(pdf: Path) -> str:
     """The PDF's text as poppler copies it with its layout kept (pdftotext -layout, from
-    poppler-utils): the form pipeline/readers/layout_text.py reads."""
+    poppler-utils): every line across all columns, spaced to their places, a form feed after every
+    page; the form pipeline/readers/layout_text.py reads."""
     if shutil.which("pdftotext") is None:
-        raise SystemExit("make_fixtures: pdftotext not found; apt-get install -y poppler-utils")
-    subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), str(out)], check=True, timeout=60)
+        raise SystemExit("pdftotext not found; apt-get install -y poppler-utils")
+    return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, timeout=60).stdout.decode("utf-8")
 
 
 def build_scanned_pdf(pdf: Path, out: Path) -> None:
@@ -396,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             page.write_text(notice_html(notices[0]), encoding="utf-8")
             print_with_browser(page, browser)
         layout = args.out / f"{FIXTURE_STEM}-unruled-layout.txt"
-        write_layout_copy(unruled, layout)
+        layout.write_text(pdf_text_layout(unruled), encoding="utf-8")
         build_scanned_pdf(pdf, args.out / "scanned-notice.pdf")
         build_protected_pdf(args.out / "password-protected.pdf")
         for written in (pdf, unruled, layout, browser, args.out / "scanned-notice.pdf", args.out / "password-protected.pdf"):

@@ -58,7 +58,7 @@ from docx.oxml.ns import qn  # noqa: E402
 from docx.shared import Cm, Pt  # noqa: E402
 
 from annex_simulator import WORDS  # noqa: E402
-from make_fixtures import CJK_FONT, _fixed_zip_times, _font  # noqa: E402
+from make_fixtures import CJK_FONT, _fixed_zip_times, _font, pdf_text_layout  # noqa: E402
 
 from pipeline.textnorm import normalize_key  # noqa: E402
 
@@ -628,15 +628,6 @@ def pdf_text_plumber(pdf: Path) -> str:
 def quiet_pdfminer() -> None:
     """pdfminer logs a warning per glyph for the Type 3 fonts of browser PDFs; the text is fine."""
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-
-
-def pdf_text_layout(pdf: Path) -> str:
-    """poppler's layout-keeping text: every line across all columns, spaced to their places, a
-    form feed after every page."""
-    if shutil.which("pdftotext") is None:
-        raise SystemExit("render_corpus: pdftotext not found; apt-get install -y poppler-utils")
-    return subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True,
-                          capture_output=True, timeout=60).stdout.decode("utf-8")
 
 
 def _extract(job: tuple[Path, Path, str]) -> None:
